@@ -36,6 +36,7 @@ PATH="$VENV_BIN:$PATH" "$CODEGEN" \
   --use-union-operator \
   --target-python-version 3.11 \
   --extra-fields allow \
+  --base-class keycloak_controller.keycloak.models.base.KeycloakModel \
   --disable-timestamp \
   --formatters ruff-format \
   --custom-file-header "$HEADER"

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from keycloak_controller.keycloak.models.base import KeycloakModel
+from pydantic import ConfigDict, Field
 from typing import Annotated, Any
 from enum import StrEnum
 
 
-class Access(BaseModel):
+class Access(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -17,7 +18,7 @@ class Access(BaseModel):
     verify_caller: bool | None = None
 
 
-class AuthDetailsRepresentation(BaseModel):
+class AuthDetailsRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -28,7 +29,7 @@ class AuthDetailsRepresentation(BaseModel):
     ip_address: Annotated[str | None, Field(alias="ipAddress")] = None
 
 
-class AuthenticationExecutionExportRepresentation(BaseModel):
+class AuthenticationExecutionExportRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -45,7 +46,7 @@ class AuthenticationExecutionExportRepresentation(BaseModel):
     user_setup_allowed: Annotated[bool | None, Field(alias="userSetupAllowed")] = None
 
 
-class AuthenticationExecutionInfoRepresentation(BaseModel):
+class AuthenticationExecutionInfoRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -66,7 +67,7 @@ class AuthenticationExecutionInfoRepresentation(BaseModel):
     priority: int | None = None
 
 
-class AuthenticationExecutionRepresentation(BaseModel):
+class AuthenticationExecutionRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -84,7 +85,7 @@ class AuthenticationExecutionRepresentation(BaseModel):
     parent_flow: Annotated[str | None, Field(alias="parentFlow")] = None
 
 
-class AuthenticationFlowRepresentation(BaseModel):
+class AuthenticationFlowRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -101,7 +102,7 @@ class AuthenticationFlowRepresentation(BaseModel):
     ] = None
 
 
-class AuthenticatorConfigRepresentation(BaseModel):
+class AuthenticatorConfigRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -116,7 +117,7 @@ class BruteForceStrategy(StrEnum):
     multiple = "MULTIPLE"
 
 
-class CertificateRepresentation(BaseModel):
+class CertificateRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -128,7 +129,7 @@ class CertificateRepresentation(BaseModel):
     jwks: str | None = None
 
 
-class ClaimRepresentation(BaseModel):
+class ClaimRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -145,7 +146,7 @@ class ClaimRepresentation(BaseModel):
     phone: bool | None = None
 
 
-class ClientInitialAccessCreatePresentation(BaseModel):
+class ClientInitialAccessCreatePresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -155,7 +156,7 @@ class ClientInitialAccessCreatePresentation(BaseModel):
     web_origins: Annotated[list[str] | None, Field(alias="webOrigins")] = None
 
 
-class ClientInitialAccessPresentation(BaseModel):
+class ClientInitialAccessPresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -168,7 +169,7 @@ class ClientInitialAccessPresentation(BaseModel):
     remaining_count: Annotated[int | None, Field(alias="remainingCount")] = None
 
 
-class ClientPolicyConditionRepresentation(BaseModel):
+class ClientPolicyConditionRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -179,7 +180,7 @@ class ClientPolicyConditionRepresentation(BaseModel):
     ] = None
 
 
-class ClientPolicyExecutorRepresentation(BaseModel):
+class ClientPolicyExecutorRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -190,7 +191,7 @@ class ClientPolicyExecutorRepresentation(BaseModel):
     ] = None
 
 
-class ClientPolicyRepresentation(BaseModel):
+class ClientPolicyRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -202,7 +203,7 @@ class ClientPolicyRepresentation(BaseModel):
     profiles: list[str] | None = None
 
 
-class ClientProfileRepresentation(BaseModel):
+class ClientProfileRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -212,7 +213,7 @@ class ClientProfileRepresentation(BaseModel):
     executors: list[ClientPolicyExecutorRepresentation] | None = None
 
 
-class ClientProfilesRepresentation(BaseModel):
+class ClientProfilesRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -223,7 +224,7 @@ class ClientProfilesRepresentation(BaseModel):
     ] = None
 
 
-class Composites(BaseModel):
+class Composites(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -233,7 +234,7 @@ class Composites(BaseModel):
     application: Annotated[dict[str, list[str]] | None, Field(deprecated=True)] = None
 
 
-class ConfigPropertyRepresentation(BaseModel):
+class ConfigPropertyRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -249,7 +250,7 @@ class ConfigPropertyRepresentation(BaseModel):
     read_only: Annotated[bool | None, Field(alias="readOnly")] = None
 
 
-class Confirmation(BaseModel):
+class Confirmation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -275,7 +276,7 @@ class EnforcementMode(StrEnum):
     disabled = "DISABLED"
 
 
-class ErrorRepresentation(BaseModel):
+class ErrorRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -286,7 +287,7 @@ class ErrorRepresentation(BaseModel):
     errors: list[ErrorRepresentation] | None = None
 
 
-class EventRepresentation(BaseModel):
+class EventRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -303,7 +304,7 @@ class EventRepresentation(BaseModel):
     details: dict[str, str] | None = None
 
 
-class FederatedIdentityRepresentation(BaseModel):
+class FederatedIdentityRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -313,7 +314,7 @@ class FederatedIdentityRepresentation(BaseModel):
     user_name: Annotated[str | None, Field(alias="userName")] = None
 
 
-class GlobalRequestResult(BaseModel):
+class GlobalRequestResult(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -322,7 +323,7 @@ class GlobalRequestResult(BaseModel):
     failed_requests: Annotated[list[str] | None, Field(alias="failedRequests")] = None
 
 
-class GroupRepresentation(BaseModel):
+class GroupRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -340,7 +341,7 @@ class GroupRepresentation(BaseModel):
     access: dict[str, bool] | None = None
 
 
-class IDToken(BaseModel):
+class IDToken(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -382,7 +383,7 @@ class IDToken(BaseModel):
     s_hash: str | None = None
 
 
-class IdentityProviderMapperRepresentation(BaseModel):
+class IdentityProviderMapperRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -394,7 +395,7 @@ class IdentityProviderMapperRepresentation(BaseModel):
     config: dict[str, str] | None = None
 
 
-class IdentityProviderMapperTypeRepresentation(BaseModel):
+class IdentityProviderMapperTypeRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -406,7 +407,7 @@ class IdentityProviderMapperTypeRepresentation(BaseModel):
     properties: list[ConfigPropertyRepresentation] | None = None
 
 
-class IdentityProviderRepresentation(BaseModel):
+class IdentityProviderRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -441,7 +442,7 @@ class IdentityProviderRepresentation(BaseModel):
     ] = None
 
 
-class KeyStoreConfig(BaseModel):
+class KeyStoreConfig(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -467,7 +468,7 @@ class Logic(StrEnum):
     negative = "NEGATIVE"
 
 
-class ManagementPermissionReference(BaseModel):
+class ManagementPermissionReference(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -482,7 +483,7 @@ class MembershipType(StrEnum):
     managed = "MANAGED"
 
 
-class OrganizationDomainRepresentation(BaseModel):
+class OrganizationDomainRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -491,7 +492,7 @@ class OrganizationDomainRepresentation(BaseModel):
     verified: bool | None = None
 
 
-class PathCacheConfig(BaseModel):
+class PathCacheConfig(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -500,7 +501,7 @@ class PathCacheConfig(BaseModel):
     lifespan: int | None = None
 
 
-class Permission(BaseModel):
+class Permission(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -517,7 +518,7 @@ class PolicyEnforcementMode(StrEnum):
     disabled = "DISABLED"
 
 
-class PolicyProviderRepresentation(BaseModel):
+class PolicyProviderRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -527,7 +528,7 @@ class PolicyProviderRepresentation(BaseModel):
     group: str | None = None
 
 
-class PropertyConfig(BaseModel):
+class PropertyConfig(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -536,7 +537,7 @@ class PropertyConfig(BaseModel):
     value: Any | None = None
 
 
-class ProtocolMapperEvaluationRepresentation(BaseModel):
+class ProtocolMapperEvaluationRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -549,7 +550,7 @@ class ProtocolMapperEvaluationRepresentation(BaseModel):
     protocol_mapper: Annotated[str | None, Field(alias="protocolMapper")] = None
 
 
-class ProtocolMapperRepresentation(BaseModel):
+class ProtocolMapperRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -563,7 +564,7 @@ class ProtocolMapperRepresentation(BaseModel):
     config: dict[str, str] | None = None
 
 
-class PublishedRealmRepresentation(BaseModel):
+class PublishedRealmRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -575,7 +576,7 @@ class PublishedRealmRepresentation(BaseModel):
     tokens_not_before: Annotated[int | None, Field(alias="tokens-not-before")] = None
 
 
-class RealmEventsConfigRepresentation(BaseModel):
+class RealmEventsConfigRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -590,7 +591,7 @@ class RealmEventsConfigRepresentation(BaseModel):
     ] = None
 
 
-class RequiredActionConfigInfoRepresentation(BaseModel):
+class RequiredActionConfigInfoRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -598,7 +599,7 @@ class RequiredActionConfigInfoRepresentation(BaseModel):
     properties: list[ConfigPropertyRepresentation] | None = None
 
 
-class RequiredActionConfigRepresentation(BaseModel):
+class RequiredActionConfigRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -606,7 +607,7 @@ class RequiredActionConfigRepresentation(BaseModel):
     config: dict[str, str] | None = None
 
 
-class RequiredActionProviderRepresentation(BaseModel):
+class RequiredActionProviderRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -620,7 +621,7 @@ class RequiredActionProviderRepresentation(BaseModel):
     config: dict[str, str] | None = None
 
 
-class ResourceOwnerRepresentation(BaseModel):
+class ResourceOwnerRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -629,7 +630,7 @@ class ResourceOwnerRepresentation(BaseModel):
     name: str | None = None
 
 
-class ResourceType(BaseModel):
+class ResourceType(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -640,7 +641,7 @@ class ResourceType(BaseModel):
     group_type: Annotated[str | None, Field(alias="groupType")] = None
 
 
-class RoleRepresentation(BaseModel):
+class RoleRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -658,7 +659,7 @@ class RoleRepresentation(BaseModel):
     attributes: dict[str, list[str]] | None = None
 
 
-class RolesRepresentation(BaseModel):
+class RolesRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -676,7 +677,7 @@ class ScopeEnforcementMode(StrEnum):
     disabled = "DISABLED"
 
 
-class ScopeMappingRepresentation(BaseModel):
+class ScopeMappingRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -688,7 +689,7 @@ class ScopeMappingRepresentation(BaseModel):
     roles: list[str] | None = None
 
 
-class SocialLinkRepresentation(BaseModel):
+class SocialLinkRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -703,7 +704,7 @@ class Status(StrEnum):
     expired = "EXPIRED"
 
 
-class UPAttributePermissions(BaseModel):
+class UPAttributePermissions(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -712,7 +713,7 @@ class UPAttributePermissions(BaseModel):
     edit: list[str] | None = None
 
 
-class UPAttributeRequired(BaseModel):
+class UPAttributeRequired(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -721,7 +722,7 @@ class UPAttributeRequired(BaseModel):
     scopes: list[str] | None = None
 
 
-class UPAttributeSelector(BaseModel):
+class UPAttributeSelector(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -729,7 +730,7 @@ class UPAttributeSelector(BaseModel):
     scopes: list[str] | None = None
 
 
-class UPGroup(BaseModel):
+class UPGroup(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -746,7 +747,7 @@ class UnmanagedAttributePolicy(StrEnum):
     admin_edit = "ADMIN_EDIT"
 
 
-class UserConsentRepresentation(BaseModel):
+class UserConsentRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -760,7 +761,7 @@ class UserConsentRepresentation(BaseModel):
     ] = None
 
 
-class UserFederationMapperRepresentation(BaseModel):
+class UserFederationMapperRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -774,7 +775,7 @@ class UserFederationMapperRepresentation(BaseModel):
     config: dict[str, str] | None = None
 
 
-class UserFederationProviderRepresentation(BaseModel):
+class UserFederationProviderRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -789,14 +790,14 @@ class UserFederationProviderRepresentation(BaseModel):
     last_sync: Annotated[int | None, Field(alias="lastSync")] = None
 
 
-class UserManagedAccessConfig(BaseModel):
+class UserManagedAccessConfig(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
 
 
-class UserProfileAttributeGroupMetadata(BaseModel):
+class UserProfileAttributeGroupMetadata(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -807,7 +808,7 @@ class UserProfileAttributeGroupMetadata(BaseModel):
     annotations: dict[str, Any] | None = None
 
 
-class UserProfileAttributeMetadata(BaseModel):
+class UserProfileAttributeMetadata(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -823,7 +824,7 @@ class UserProfileAttributeMetadata(BaseModel):
     default_value: Annotated[str | None, Field(alias="defaultValue")] = None
 
 
-class UserProfileMetadata(BaseModel):
+class UserProfileMetadata(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -832,7 +833,7 @@ class UserProfileMetadata(BaseModel):
     groups: list[UserProfileAttributeGroupMetadata] | None = None
 
 
-class UserSessionRepresentation(BaseModel):
+class UserSessionRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -848,7 +849,7 @@ class UserSessionRepresentation(BaseModel):
     transient_user: Annotated[bool | None, Field(alias="transientUser")] = None
 
 
-class WorkflowConcurrencyRepresentation(BaseModel):
+class WorkflowConcurrencyRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -857,7 +858,7 @@ class WorkflowConcurrencyRepresentation(BaseModel):
     restart_in_progress: Annotated[str | None, Field(alias="restart-in-progress")] = None
 
 
-class WorkflowScheduleRepresentation(BaseModel):
+class WorkflowScheduleRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -866,7 +867,7 @@ class WorkflowScheduleRepresentation(BaseModel):
     batch_size: Annotated[int | None, Field(alias="batch-size")] = None
 
 
-class WorkflowStateRepresentation(BaseModel):
+class WorkflowStateRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -874,7 +875,7 @@ class WorkflowStateRepresentation(BaseModel):
     errors: list[str] | None = None
 
 
-class WorkflowStepRepresentation(BaseModel):
+class WorkflowStepRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -886,7 +887,7 @@ class WorkflowStepRepresentation(BaseModel):
     config: dict[str, list[str]] | None = None
 
 
-class AdminEventRepresentation(BaseModel):
+class AdminEventRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -903,7 +904,7 @@ class AdminEventRepresentation(BaseModel):
     details: dict[str, str] | None = None
 
 
-class AuthenticatorConfigInfoRepresentation(BaseModel):
+class AuthenticatorConfigInfoRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -914,7 +915,7 @@ class AuthenticatorConfigInfoRepresentation(BaseModel):
     properties: list[ConfigPropertyRepresentation] | None = None
 
 
-class Authorization(BaseModel):
+class Authorization(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -922,7 +923,7 @@ class Authorization(BaseModel):
     permissions: list[Permission] | None = None
 
 
-class AuthorizationSchema(BaseModel):
+class AuthorizationSchema(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -930,7 +931,7 @@ class AuthorizationSchema(BaseModel):
     resource_types: Annotated[dict[str, ResourceType] | None, Field(alias="resourceTypes")] = None
 
 
-class ClientMappingsRepresentation(BaseModel):
+class ClientMappingsRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -940,7 +941,7 @@ class ClientMappingsRepresentation(BaseModel):
     mappings: list[RoleRepresentation] | None = None
 
 
-class ClientPoliciesRepresentation(BaseModel):
+class ClientPoliciesRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -951,7 +952,7 @@ class ClientPoliciesRepresentation(BaseModel):
     ] = None
 
 
-class ClientScopeRepresentation(BaseModel):
+class ClientScopeRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -966,7 +967,7 @@ class ClientScopeRepresentation(BaseModel):
     ] = None
 
 
-class ClientTemplateRepresentation(BaseModel):
+class ClientTemplateRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -992,7 +993,7 @@ class ClientTemplateRepresentation(BaseModel):
     ] = None
 
 
-class ClientTypeRepresentation(BaseModel):
+class ClientTypeRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1003,7 +1004,7 @@ class ClientTypeRepresentation(BaseModel):
     config: dict[str, PropertyConfig] | None = None
 
 
-class ClientTypesRepresentation(BaseModel):
+class ClientTypesRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1016,7 +1017,7 @@ class ClientTypesRepresentation(BaseModel):
     ] = None
 
 
-class ComponentRepresentation(BaseModel):
+class ComponentRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1030,7 +1031,7 @@ class ComponentRepresentation(BaseModel):
     config: dict[str, list[str]] | None = None
 
 
-class ComponentTypeRepresentation(BaseModel):
+class ComponentTypeRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1044,7 +1045,7 @@ class ComponentTypeRepresentation(BaseModel):
     metadata: dict[str, Any] | None = None
 
 
-class CredentialRepresentation(BaseModel):
+class CredentialRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1072,7 +1073,7 @@ class CredentialRepresentation(BaseModel):
     federation_link: Annotated[str | None, Field(alias="federationLink")] = None
 
 
-class KeyMetadataRepresentation(BaseModel):
+class KeyMetadataRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1089,7 +1090,7 @@ class KeyMetadataRepresentation(BaseModel):
     valid_to: Annotated[int | None, Field(alias="validTo")] = None
 
 
-class KeysMetadataRepresentation(BaseModel):
+class KeysMetadataRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1098,7 +1099,7 @@ class KeysMetadataRepresentation(BaseModel):
     keys: list[KeyMetadataRepresentation] | None = None
 
 
-class MappingsRepresentation(BaseModel):
+class MappingsRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1109,7 +1110,7 @@ class MappingsRepresentation(BaseModel):
     ] = None
 
 
-class MemberRepresentation(BaseModel):
+class MemberRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1156,7 +1157,7 @@ class MemberRepresentation(BaseModel):
     membership_type: Annotated[MembershipType | None, Field(alias="membershipType")] = None
 
 
-class MethodConfig(BaseModel):
+class MethodConfig(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1168,7 +1169,7 @@ class MethodConfig(BaseModel):
     ] = None
 
 
-class OrganizationInvitationRepresentation(BaseModel):
+class OrganizationInvitationRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1184,7 +1185,7 @@ class OrganizationInvitationRepresentation(BaseModel):
     invite_link: Annotated[str | None, Field(alias="inviteLink")] = None
 
 
-class OrganizationRepresentation(BaseModel):
+class OrganizationRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1203,7 +1204,7 @@ class OrganizationRepresentation(BaseModel):
     ] = None
 
 
-class PathConfig(BaseModel):
+class PathConfig(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1223,7 +1224,7 @@ class PathConfig(BaseModel):
     static: bool | None = None
 
 
-class PolicyEnforcerConfig(BaseModel):
+class PolicyEnforcerConfig(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1246,7 +1247,7 @@ class PolicyEnforcerConfig(BaseModel):
     resource: str | None = None
 
 
-class UPAttribute(BaseModel):
+class UPAttribute(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1263,7 +1264,7 @@ class UPAttribute(BaseModel):
     default_value: Annotated[str | None, Field(alias="defaultValue")] = None
 
 
-class UPConfig(BaseModel):
+class UPConfig(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1275,7 +1276,7 @@ class UPConfig(BaseModel):
     ] = None
 
 
-class UserRepresentation(BaseModel):
+class UserRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1321,7 +1322,7 @@ class UserRepresentation(BaseModel):
     access: dict[str, bool] | None = None
 
 
-class WorkflowRepresentation(BaseModel):
+class WorkflowRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1340,7 +1341,7 @@ class WorkflowRepresentation(BaseModel):
     restart_in_progress: Annotated[str | None, Field(alias="restartInProgress")] = None
 
 
-class AccessToken(BaseModel):
+class AccessToken(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1389,7 +1390,7 @@ class AccessToken(BaseModel):
     scope: str | None = None
 
 
-class InstallationAdapterConfig(BaseModel):
+class InstallationAdapterConfig(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1410,7 +1411,7 @@ class InstallationAdapterConfig(BaseModel):
     policy_enforcer: Annotated[PolicyEnforcerConfig | None, Field(alias="policy-enforcer")] = None
 
 
-class AbstractPolicyRepresentation(BaseModel):
+class AbstractPolicyRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1432,7 +1433,7 @@ class AbstractPolicyRepresentation(BaseModel):
     scopes_data: Annotated[list[ScopeRepresentation] | None, Field(alias="scopesData")] = None
 
 
-class ApplicationRepresentation(BaseModel):
+class ApplicationRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1504,7 +1505,7 @@ class ApplicationRepresentation(BaseModel):
     claims: Annotated[ClaimRepresentation | None, Field(deprecated=True)] = None
 
 
-class ClientRepresentation(BaseModel):
+class ClientRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1575,7 +1576,7 @@ class ClientRepresentation(BaseModel):
     origin: str | None = None
 
 
-class ComponentExportRepresentation(BaseModel):
+class ComponentExportRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1590,7 +1591,7 @@ class ComponentExportRepresentation(BaseModel):
     config: dict[str, list[str]] | None = None
 
 
-class EvaluationResultRepresentation(BaseModel):
+class EvaluationResultRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1603,7 +1604,7 @@ class EvaluationResultRepresentation(BaseModel):
     denied_scopes: Annotated[list[ScopeRepresentation] | None, Field(alias="deniedScopes")] = None
 
 
-class OAuthClientRepresentation(BaseModel):
+class OAuthClientRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1675,7 +1676,7 @@ class OAuthClientRepresentation(BaseModel):
     claims: Annotated[ClaimRepresentation | None, Field(deprecated=True)] = None
 
 
-class PolicyEvaluationRequest(BaseModel):
+class PolicyEvaluationRequest(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1689,7 +1690,7 @@ class PolicyEvaluationRequest(BaseModel):
     entitlements: bool | None = None
 
 
-class PolicyEvaluationResponse(BaseModel):
+class PolicyEvaluationResponse(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1700,7 +1701,7 @@ class PolicyEvaluationResponse(BaseModel):
     rpt: AccessToken | None = None
 
 
-class PolicyRepresentation(BaseModel):
+class PolicyRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1723,7 +1724,7 @@ class PolicyRepresentation(BaseModel):
     config: dict[str, str] | None = None
 
 
-class PolicyResultRepresentation(BaseModel):
+class PolicyResultRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -1737,7 +1738,7 @@ class PolicyResultRepresentation(BaseModel):
     resource_type: Annotated[str | None, Field(alias="resourceType")] = None
 
 
-class RealmRepresentation(BaseModel):
+class RealmRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -2051,7 +2052,7 @@ class RealmRepresentation(BaseModel):
     ] = None
 
 
-class ResourceRepresentation(BaseModel):
+class ResourceRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -2070,7 +2071,7 @@ class ResourceRepresentation(BaseModel):
     scopes_uma: Annotated[list[ScopeRepresentation] | None, Field(alias="scopesUma")] = None
 
 
-class ResourceServerRepresentation(BaseModel):
+class ResourceServerRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -2093,7 +2094,7 @@ class ResourceServerRepresentation(BaseModel):
     ] = None
 
 
-class ScopeRepresentation(BaseModel):
+class ScopeRepresentation(KeycloakModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,

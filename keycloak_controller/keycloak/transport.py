@@ -1,0 +1,212 @@
+"""HTTP transport to one Keycloak instance: session, token, retries, breaker, limits.
+
+Every Admin API call goes through `KeycloakTransport.request`, which
+- waits for a concurrency slot and the rate limiter,
+- checks the circuit breaker (fails fast with CircuitOpen when open),
+- sends with a bearer token and a timeout, retrying once with a new token on 401,
+- turns error responses into typed exceptions, and
+- retries transient failures with exponential backoff and jitter (tenacity).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
+
+from keycloak_controller.keycloak.auth import Credentials, TokenProvider
+from keycloak_controller.keycloak.breaker import CircuitBreaker
+from keycloak_controller.keycloak.errors import (
+    ConnectFailed,
+    RateLimited,
+    ServerError,
+    Unavailable,
+    error_from_response,
+)
+from keycloak_controller.keycloak.limits import ConcurrencyLimiter, RateLimiter
+from keycloak_controller.keycloak.metrics import REQUESTS, RETRIES
+from keycloak_controller.keycloak.retry import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+JSON = Any  # a decoded JSON document; only this module and the adapters see it
+
+
+def api_path(*segments: str) -> str:
+    """Join path segments, quoting each one (realm names and aliases are user input)."""
+    return "/" + "/".join(quote(s, safe="") for s in segments)
+
+
+@dataclass(frozen=True)
+class TransportSettings:
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    pool_size: int = 10
+    max_concurrency: int = 8
+    requests_per_second: float = 50.0
+    burst: int = 20
+    breaker_failure_threshold: int = 5
+    breaker_reset_timeout: float = 10.0
+    token_refresh_margin: float = 0.25
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+class KeycloakTransport:
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials,
+        *,
+        settings: TransportSettings | None = None,
+        instance: str | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.settings = settings or TransportSettings()
+        self.instance = instance or urlsplit(self.base_url).netloc or self.base_url
+        self.session = session or requests.Session()
+        adapter = HTTPAdapter(
+            pool_connections=1, pool_maxsize=self.settings.pool_size, max_retries=0
+        )
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self._timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+        self.tokens = TokenProvider(
+            self.session,
+            self.base_url,
+            credentials,
+            timeout=self.settings.read_timeout,
+            refresh_margin=self.settings.token_refresh_margin,
+        )
+        self.breaker = CircuitBreaker(
+            self.instance,
+            failure_threshold=self.settings.breaker_failure_threshold,
+            reset_timeout=self.settings.breaker_reset_timeout,
+        )
+        self.concurrency = ConcurrencyLimiter(self.settings.max_concurrency)
+        self.rate = RateLimiter(self.settings.requests_per_second, burst=self.settings.burst)
+        self.requests_sent = 0  # every HTTP request to the Admin API, for tests and benchmarks
+        self.writes_sent = 0  # the subset that were POST/PUT/DELETE
+
+    def __repr__(self) -> str:
+        return f"KeycloakTransport({self.base_url!r})"
+
+    def close(self) -> None:
+        self.session.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: JSON = None,
+    ) -> requests.Response:
+        """Send one Admin API request; return the (successful) response."""
+        policy = self.settings.retry
+        retrying = Retrying(
+            retry=retry_if_exception(lambda e: policy.should_retry(e, method)),
+            wait=policy.wait_seconds,
+            stop=stop_after_attempt(policy.max_attempts) | stop_after_delay(policy.max_total),
+            before_sleep=lambda s: self._note_retry(method, path, s.outcome),
+            reraise=True,
+        )
+        return retrying(self._attempt, method, path, params, json)
+
+    def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: JSON = None,
+    ) -> JSON:
+        response = self.request(method, path, params=params, json=json)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    def _attempt(
+        self, method: str, path: str, params: Mapping[str, Any] | None, body: JSON
+    ) -> requests.Response:
+        self.breaker.before_call()
+        with self.concurrency.slot():
+            self.rate.acquire()
+            started = time.monotonic()
+            try:
+                response = self._send(method, path, params, body)
+                if response.status_code == 401:
+                    # The token may have expired early (clock skew, server restart
+                    # or revoked session): drop it and try once with a new one.
+                    self.tokens.invalidate()
+                    response = self._send(method, path, params, body)
+            except Unavailable:
+                self.breaker.record_failure()
+                REQUESTS.labels(self.instance, method, "unavailable").inc()
+                raise
+            except requests.ConnectionError as exc:
+                self.breaker.record_failure()
+                REQUESTS.labels(self.instance, method, "connect_error").inc()
+                raise ConnectFailed(
+                    f"cannot connect to Keycloak: {type(exc).__name__}", method=method, path=path
+                ) from None
+            except requests.RequestException as exc:
+                self.breaker.record_failure()
+                REQUESTS.labels(self.instance, method, "error").inc()
+                raise Unavailable(
+                    f"request to Keycloak failed: {type(exc).__name__}", method=method, path=path
+                ) from None
+        REQUESTS.labels(self.instance, method, str(response.status_code)).inc()
+        log.debug(
+            "keycloak %s %s -> %s in %.3fs",
+            method,
+            path,
+            response.status_code,
+            time.monotonic() - started,
+        )
+        if response.status_code >= 500:
+            self.breaker.record_failure()
+        else:
+            # 4xx (including 429) means Keycloak is up and answering.
+            self.breaker.record_success()
+        if response.status_code >= 400:
+            raise error_from_response(response, method, path)
+        return response
+
+    def _send(
+        self, method: str, path: str, params: Mapping[str, Any] | None, body: JSON
+    ) -> requests.Response:
+        token = self.tokens.access_token()
+        self.requests_sent += 1
+        if method.upper() != "GET":
+            self.writes_sent += 1
+        # requests can raise ConnectionError subclasses (ConnectTimeout, ...) here;
+        # ReadTimeout is not a ConnectionError, so a slow server is not
+        # mistaken for "nothing was sent".
+        return self.session.request(
+            method,
+            self.base_url + path,
+            params=params,
+            json=body,
+            headers={"Authorization": f"Bearer {token.reveal()}", "Accept": "application/json"},
+            timeout=self._timeout,
+        )
+
+    def _note_retry(self, method: str, path: str, outcome: Any) -> None:
+        error = outcome.exception() if outcome is not None else None
+        cause = (
+            "rate_limited"
+            if isinstance(error, RateLimited)
+            else "server_error"
+            if isinstance(error, ServerError)
+            else "unavailable"
+        )
+        RETRIES.labels(self.instance, cause).inc()
+        log.info("keycloak %s %s failed (%s); retrying", method, path, error)

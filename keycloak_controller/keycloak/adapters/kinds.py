@@ -1,0 +1,56 @@
+"""The representation kinds the client sends and receives, and how they nest."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Kind(enum.StrEnum):
+    REALM = "RealmRepresentation"
+    CLIENT = "ClientRepresentation"
+    CLIENT_SCOPE = "ClientScopeRepresentation"
+    PROTOCOL_MAPPER = "ProtocolMapperRepresentation"
+    ROLE = "RoleRepresentation"
+    GROUP = "GroupRepresentation"
+    USER = "UserRepresentation"
+    CREDENTIAL = "CredentialRepresentation"
+    IDENTITY_PROVIDER = "IdentityProviderRepresentation"
+    IDENTITY_PROVIDER_MAPPER = "IdentityProviderMapperRepresentation"
+    AUTHENTICATION_FLOW = "AuthenticationFlowRepresentation"
+    AUTHENTICATION_EXECUTION = "AuthenticationExecutionInfoRepresentation"
+    AUTHENTICATOR_CONFIG = "AuthenticatorConfigRepresentation"
+    REQUIRED_ACTION = "RequiredActionProviderRepresentation"
+    COMPONENT = "ComponentRepresentation"
+    ORGANIZATION = "OrganizationRepresentation"
+    # partialImport takes a RealmRepresentation-shaped body.
+    PARTIAL_IMPORT = "PartialImportRepresentation"
+
+    @property
+    def schema(self) -> str:
+        """The OpenAPI schema name this kind is checked against."""
+        return Kind.REALM.value if self is Kind.PARTIAL_IMPORT else self.value
+
+
+# Lists of nested representations inside a payload, so that a full realm (or a
+# partial import) is converted field by field like its parts.
+_REALM_PARTS = {
+    "clients": Kind.CLIENT,
+    "clientScopes": Kind.CLIENT_SCOPE,
+    "groups": Kind.GROUP,
+    "users": Kind.USER,
+    "identityProviders": Kind.IDENTITY_PROVIDER,
+    "identityProviderMappers": Kind.IDENTITY_PROVIDER_MAPPER,
+    "authenticationFlows": Kind.AUTHENTICATION_FLOW,
+    "requiredActions": Kind.REQUIRED_ACTION,
+    "organizations": Kind.ORGANIZATION,
+    "protocolMappers": Kind.PROTOCOL_MAPPER,
+}
+NESTED: dict[Kind, dict[str, Kind]] = {
+    Kind.REALM: _REALM_PARTS,
+    Kind.PARTIAL_IMPORT: _REALM_PARTS,
+    Kind.CLIENT: {"protocolMappers": Kind.PROTOCOL_MAPPER},
+    Kind.CLIENT_SCOPE: {"protocolMappers": Kind.PROTOCOL_MAPPER},
+    Kind.GROUP: {"subGroups": Kind.GROUP},
+    Kind.USER: {"credentials": Kind.CREDENTIAL},
+    Kind.ORGANIZATION: {"identityProviders": Kind.IDENTITY_PROVIDER},
+}

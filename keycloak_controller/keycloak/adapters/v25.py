@@ -1,0 +1,90 @@
+"""Keycloak 25.x: differences from the canonical 26.x API.
+
+Every rule cites docs/keycloak-api-differences.md (25.0.4 -> 26.5.2) or the
+26.0 upgrade notes; tests/unit/keycloak/test_adapters_vs_specs.py checks the
+field tables against the pinned specs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from keycloak_controller.keycloak.adapters.base import Keycloak26Adapter, Payload
+from keycloak_controller.keycloak.adapters.findings import Finding
+from keycloak_controller.keycloak.adapters.kinds import Kind
+
+_REALM_26_FIELDS = {
+    "adminPermissionsClient": "26",
+    "adminPermissionsEnabled": "26",
+    "bruteForceStrategy": "26",
+    "verifiableCredentialsEnabled": "26",
+    "webAuthnPolicyPasswordlessPasskeysEnabled": "26",
+}
+
+# Before 26 these identity-provider fields were config attributes (26.0
+# upgrade notes: "kc.org" and "hideOnLoginPage" moved to fields).
+IDP_FIELD_TO_CONFIG = {"hideOnLogin": "hideOnLoginPage", "organizationId": "kc.org"}
+
+# Realm fields that 24/25 spell twice; 26 keeps only the first spelling.
+_LEGACY_REALM_SPELLINGS = {
+    "oAuth2DeviceCodeLifespan": "oauth2DeviceCodeLifespan",
+    "oAuth2DevicePollingInterval": "oauth2DevicePollingInterval",
+}
+
+
+class Keycloak25Adapter(Keycloak26Adapter):
+    MISSING_FIELDS: ClassVar[Mapping[Kind, Mapping[str, str]]] = {
+        Kind.REALM: _REALM_26_FIELDS,
+        Kind.PARTIAL_IMPORT: _REALM_26_FIELDS,
+        Kind.GROUP: {"description": "26"},
+        Kind.IDENTITY_PROVIDER: {"types": "26"},
+        Kind.CREDENTIAL: {"federationLink": "26"},
+        Kind.ORGANIZATION: {"alias": "26", "redirectUrl": "26"},
+    }
+    # Canonical fields that are not dropped but rewritten (see _outbound_one).
+    CONVERTED_FIELDS: ClassVar[Mapping[Kind, frozenset[str]]] = {
+        Kind.IDENTITY_PROVIDER: frozenset(IDP_FIELD_TO_CONFIG),
+    }
+    organizations_preview = True
+
+    def _outbound_one(self, kind: Kind, payload: Payload) -> None:
+        super()._outbound_one(kind, payload)
+        if kind is Kind.IDENTITY_PROVIDER:
+            config = dict(payload.get("config") or {})
+            for field, attribute in IDP_FIELD_TO_CONFIG.items():
+                value = payload.pop(field, None)
+                if value is not None:
+                    # Config values are strings on the wire ("true"/"false").
+                    config[attribute] = str(value).lower() if isinstance(value, bool) else value
+            if config:
+                payload["config"] = config
+
+    def _inbound_one(self, kind: Kind, payload: Payload) -> None:
+        super()._inbound_one(kind, payload)
+        if kind is Kind.REALM:
+            # 26 no longer returns identity providers inside the realm (use
+            # /identity-provider/instances); drop them so reads look the same on
+            # every version and a realm diff never reports them.
+            payload.pop("identityProviders", None)
+            payload.pop("identityProviderMappers", None)
+            for legacy, canonical in _LEGACY_REALM_SPELLINGS.items():
+                value = payload.pop(legacy, None)
+                if value is not None and payload.get(canonical) is None:
+                    payload[canonical] = value
+        if kind is Kind.IDENTITY_PROVIDER:
+            config = payload.get("config")
+            if isinstance(config, dict):
+                hide = config.pop("hideOnLoginPage", None)
+                if hide is not None:
+                    payload["hideOnLogin"] = str(hide).lower() == "true"
+                org = config.pop("kc.org", None)
+                if org is not None:
+                    payload["organizationId"] = org
+
+    def _validate_extra(
+        self, kind: Kind, payload: Mapping[str, Any], where: str, out: list[Finding]
+    ) -> None:
+        super()._validate_extra(kind, payload, where, out)
+        if kind is Kind.IDENTITY_PROVIDER and payload.get("organizationId") is not None:
+            out.extend(self._organization_findings(f"{where}organizationId"))

@@ -1,0 +1,1 @@
+pytest_plugins = ["keycloak_controller.testing.pytest_plugin"]

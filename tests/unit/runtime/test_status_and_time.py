@@ -1,0 +1,126 @@
+"""Condition transitions, MicroTime formatting and the status writer's no-op rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from keycloak_controller.runtime.clock import FakeClock
+from keycloak_controller.runtime.leaderelection import LeaderElectionConfig, format_micro_time
+from keycloak_controller.runtime.objects import KubeObject, ResourceKind
+from keycloak_controller.runtime.status import (
+    Condition,
+    StatusWriter,
+    find_condition,
+    format_time,
+    set_condition,
+)
+
+T0 = dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
+T1 = T0 + dt.timedelta(minutes=5)
+
+
+def test_new_condition_gets_transition_time() -> None:
+    conditions = set_condition([], Condition("Ready", "False", "Progressing"), T0)
+    assert conditions[0].last_transition_time == "2026-01-01T12:00:00Z"
+
+
+def test_transition_time_changes_only_when_status_flips() -> None:
+    conditions = set_condition([], Condition("Ready", "False", "Progressing", "a"), T0)
+    same_status = set_condition(conditions, Condition("Ready", "False", "Failed", "b", 7), T1)
+    ready = find_condition(same_status, "Ready")
+    assert ready is not None
+    assert ready.last_transition_time == format_time(T0)
+    assert (ready.reason, ready.message, ready.observed_generation) == ("Failed", "b", 7)
+    flipped = set_condition(same_status, Condition("Ready", "True", "Succeeded"), T1)
+    ready = find_condition(flipped, "Ready")
+    assert ready is not None and ready.last_transition_time == format_time(T1)
+
+
+def test_other_conditions_are_untouched() -> None:
+    conditions = set_condition([], Condition("Stalled", "True", "Bad"), T0)
+    conditions = set_condition(conditions, Condition("Ready", "False", "Bad"), T1)
+    assert [c.type for c in conditions] == ["Stalled", "Ready"]
+    stalled = find_condition(conditions, "Stalled")
+    assert stalled is not None and stalled.last_transition_time == format_time(T0)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (dt.datetime(2026, 1, 1, 0, 0, 0, 0, tzinfo=dt.UTC), "2026-01-01T00:00:00.000000Z"),
+        (dt.datetime(2026, 1, 1, 0, 0, 0, 120, tzinfo=dt.UTC), "2026-01-01T00:00:00.000120Z"),
+        (
+            dt.datetime(2026, 1, 1, 2, 0, 0, 5, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+            "2026-01-01T00:00:00.000005Z",
+        ),
+    ],
+)
+def test_micro_time_has_exactly_six_digits_in_utc(value: dt.datetime, expected: str) -> None:
+    assert format_micro_time(value) == expected
+
+
+def test_micro_time_rejects_naive_datetimes() -> None:
+    with pytest.raises(ValueError):
+        format_micro_time(dt.datetime(2026, 1, 1))
+
+
+def test_election_config_requires_sane_ordering() -> None:
+    LeaderElectionConfig("l", "ns", "me").validate()  # 15 / 10 / 2 defaults
+    with pytest.raises(ValueError):
+        LeaderElectionConfig("l", "ns", "me", lease_duration=10, renew_deadline=10).validate()
+    with pytest.raises(ValueError):
+        LeaderElectionConfig("l", "ns", "me", renew_deadline=2, retry_period=2).validate()
+
+
+class RecordingApi:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, Any]] = []
+
+    def request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append((method, path, kwargs.get("body")))
+        body: dict[str, Any] = kwargs["body"]
+        return body
+
+
+WIDGETS = ResourceKind("test.keycloak-controller.dev", "v1", "widgets", "Widget")
+
+
+def widget(status: dict[str, Any] | None = None, generation: int = 3) -> KubeObject:
+    raw: dict[str, Any] = {
+        "apiVersion": "test.keycloak-controller.dev/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w", "namespace": "ns", "generation": generation,
+                     "resourceVersion": "42"},
+    }
+    if status is not None:
+        raw["status"] = status
+    return KubeObject(raw)
+
+
+def test_status_writer_stamps_generation_and_writes_with_rv() -> None:
+    api = RecordingApi()
+    writer = StatusWriter(api, WIDGETS, clock=FakeClock())  # type: ignore[arg-type]
+    updated = writer.update(widget(), [Condition("Ready", "True", "Succeeded")])
+    assert updated is not None
+    method, path, body = api.calls[0]
+    assert (method, path) == (
+        "PUT", "/apis/test.keycloak-controller.dev/v1/namespaces/ns/widgets/w/status"
+    )
+    assert body["metadata"]["resourceVersion"] == "42"
+    assert body["status"]["observedGeneration"] == 3
+    assert body["status"]["conditions"][0]["observedGeneration"] == 3
+
+
+def test_status_writer_skips_unchanged_status() -> None:
+    api = RecordingApi()
+    clock = FakeClock()
+    writer = StatusWriter(api, WIDGETS, clock=clock)  # type: ignore[arg-type]
+    first = writer.update(widget(), [Condition("Ready", "True", "Succeeded")])
+    assert first is not None
+    clock.advance(3600)  # a later time must not count as a change
+    again = writer.update(first, [Condition("Ready", "True", "Succeeded")])
+    assert again is None
+    assert len(api.calls) == 1

@@ -1,0 +1,135 @@
+"""KeycloakAdmin: the typed Admin API client for one Keycloak instance.
+
+    admin = KeycloakAdmin(url, PasswordCredentials("admin", Secret(pw)))
+    realm = admin.realms.get("demo")          # a RealmRepresentation
+    admin.clients.create("demo", ClientRepresentation(client_id="app"))
+
+One instance owns one requests.Session, token cache, circuit breaker and
+limits (see transport.py). The server version is read from /admin/serverinfo
+on first use unless given; it selects the version adapter that every
+resource call goes through.
+"""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+
+from keycloak_controller.keycloak.adapters import VersionAdapter, adapter_for
+from keycloak_controller.keycloak.auth import Credentials, PasswordCredentials
+from keycloak_controller.keycloak.breaker import BreakerState
+from keycloak_controller.keycloak.resources.authentication import Authentication
+from keycloak_controller.keycloak.resources.clients import (
+    Clients,
+    ClientScopes,
+    ProtocolMappers,
+)
+from keycloak_controller.keycloak.resources.components import Components
+from keycloak_controller.keycloak.resources.groups import Groups
+from keycloak_controller.keycloak.resources.identity_providers import IdentityProviders
+from keycloak_controller.keycloak.resources.organizations import Organizations
+from keycloak_controller.keycloak.resources.realms import Realms
+from keycloak_controller.keycloak.resources.role_mappings import RoleMappings
+from keycloak_controller.keycloak.resources.roles import Roles
+from keycloak_controller.keycloak.resources.users import Users
+from keycloak_controller.keycloak.secrets import Secret
+from keycloak_controller.keycloak.transport import KeycloakTransport, TransportSettings
+from keycloak_controller.keycloak.version import ServerVersion, version_from_serverinfo
+
+
+class KeycloakAdmin:
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials,
+        *,
+        version: ServerVersion | str | None = None,
+        settings: TransportSettings | None = None,
+        instance: str | None = None,
+    ) -> None:
+        self.transport = KeycloakTransport(
+            base_url, credentials, settings=settings, instance=instance
+        )
+        if isinstance(version, str):
+            version = ServerVersion.parse(version)
+        self._version = version
+        self._adapter: VersionAdapter | None = None
+        self._lock = threading.Lock()
+
+        t, a = self.transport, self._get_adapter
+        self.realms = Realms(t, a)
+        self.clients = Clients(t, a)
+        self.client_scopes = ClientScopes(t, a)
+        self.client_protocol_mappers = ProtocolMappers(t, a, parent="clients")
+        self.client_scope_protocol_mappers = ProtocolMappers(t, a, parent="client-scopes")
+        self.roles = Roles(t, a)
+        self.groups = Groups(t, a)
+        self.users = Users(t, a)
+        self.user_role_mappings = RoleMappings(t, a, subject="users")
+        self.group_role_mappings = RoleMappings(t, a, subject="groups")
+        self.identity_providers = IdentityProviders(t, a)
+        self.authentication = Authentication(t, a)
+        self.components = Components(t, a)
+        self.organizations = Organizations(t, a)
+
+    @classmethod
+    def with_password(
+        cls,
+        base_url: str,
+        username: str,
+        password: str,
+        *,
+        version: ServerVersion | str | None = None,
+        settings: TransportSettings | None = None,
+    ) -> KeycloakAdmin:
+        """Log in as a master-realm admin through admin-cli."""
+        credentials = PasswordCredentials(username, Secret(password))
+        return cls(base_url, credentials, version=version, settings=settings)
+
+    def __repr__(self) -> str:
+        return f"KeycloakAdmin({self.transport.base_url!r}, version={self._version})"
+
+    # -- version -------------------------------------------------------------
+
+    @property
+    def version(self) -> ServerVersion:
+        """The server version: the override, else read once from /admin/serverinfo."""
+        with self._lock:
+            if self._version is None:
+                self._version = self.detect_version()
+            return self._version
+
+    def detect_version(self) -> ServerVersion:
+        """Ask the server (ignores the override)."""
+        return version_from_serverinfo(self.transport.request_json("GET", "/admin/serverinfo"))
+
+    @property
+    def adapter(self) -> VersionAdapter:
+        return self._get_adapter()
+
+    def _get_adapter(self) -> VersionAdapter:
+        if self._adapter is None:
+            self._adapter = adapter_for(self.version)
+        return self._adapter
+
+    # -- health of the connection --------------------------------------------
+
+    @property
+    def breaker_state(self) -> BreakerState:
+        return self.transport.breaker.state
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def __enter__(self) -> KeycloakAdmin:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""Typed Admin API resources, one module per area; KeycloakAdmin composes them."""

@@ -1,0 +1,57 @@
+"""Groups and subgroups."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator
+
+from keycloak_controller.keycloak.adapters import Kind
+from keycloak_controller.keycloak.models import GroupRepresentation
+from keycloak_controller.keycloak.paging import DEFAULT_PAGE_SIZE, iter_pages
+from keycloak_controller.keycloak.resources.base import Resource
+
+
+class Groups(Resource):
+    def list(
+        self,
+        realm: str,
+        *,
+        search: str | None = None,
+        first: int | None = None,
+        max: int | None = None,
+    ) -> builtins.list[GroupRepresentation]:
+        """Top-level groups (subgroups via `children`)."""
+        params = {"search": search, "first": first, "max": max, "briefRepresentation": False}
+        return self._list(Kind.GROUP, GroupRepresentation, self.path(realm, "groups"), params)
+
+    def iter_all(
+        self, realm: str, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> Iterator[GroupRepresentation]:
+        return iter_pages(lambda first, size: self.list(realm, first=first, max=size), page_size)
+
+    def children(
+        self, realm: str, group_id: str, *, first: int | None = None, max: int | None = None
+    ) -> builtins.list[GroupRepresentation]:
+        path = self.path(realm, "groups", group_id, "children")
+        params = {"first": first, "max": max, "briefRepresentation": False}
+        return self._list(Kind.GROUP, GroupRepresentation, path, params)
+
+    def get(self, realm: str, group_id: str) -> GroupRepresentation:
+        return self._get(Kind.GROUP, GroupRepresentation, self.path(realm, "groups", group_id))
+
+    def get_by_path(self, realm: str, path: str) -> GroupRepresentation:
+        """A group by its path, e.g. "/parent/child"."""
+        url = self.path(realm, "group-by-path", *path.strip("/").split("/"))
+        return self._get(Kind.GROUP, GroupRepresentation, url)
+
+    def create(self, realm: str, group: GroupRepresentation, parent_id: str | None = None) -> str:
+        """Create a top-level group, or a subgroup of `parent_id`; returns its id."""
+        if parent_id is None:
+            return self._create(Kind.GROUP, self.path(realm, "groups"), group)
+        return self._create(Kind.GROUP, self.path(realm, "groups", parent_id, "children"), group)
+
+    def update(self, realm: str, group_id: str, group: GroupRepresentation) -> None:
+        self._update(Kind.GROUP, self.path(realm, "groups", group_id), group)
+
+    def delete(self, realm: str, group_id: str) -> None:
+        self._delete(self.path(realm, "groups", group_id))

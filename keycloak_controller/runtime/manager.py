@@ -207,16 +207,21 @@ class Manager:
     def request_stop(self) -> None:
         self._stop_requested.set()
 
-    def run(self, *, install_signal_handlers: bool = True) -> bool:
+    def install_signal_handlers(self) -> None:
+        """SIGTERM/SIGINT request a graceful stop (call from the main thread)."""
+
+        def handle(_signum: int, _frame: FrameType | None) -> None:
+            self._stop_requested.set()
+
+        signal.signal(signal.SIGTERM, handle)
+        signal.signal(signal.SIGINT, handle)
+
+    def wait_for_stop_request(self, timeout: float | None = None) -> bool:
+        return self._stop_requested.wait(timeout)
+
+    def run(self) -> bool:
         """Start, block until SIGTERM/SIGINT (or `request_stop`), then stop gracefully."""
-        if install_signal_handlers:
-
-            def handle(_signum: int, _frame: FrameType | None) -> None:
-                self._stop_requested.set()
-
-            signal.signal(signal.SIGTERM, handle)
-            signal.signal(signal.SIGINT, handle)
+        self.install_signal_handlers()
         self.start()
-        while not self._stop_requested.wait(1.0):
-            pass
+        self._stop_requested.wait()
         return self.stop()

@@ -132,6 +132,10 @@ class Informer:
     def stopped(self) -> bool:
         return self._stop.is_set()
 
+    def last_sync_resource_version(self) -> str:
+        """The RV the (first) reflector would watch from next; advanced by bookmarks too."""
+        return self._reflectors[0].resource_version
+
     def has_synced(self) -> bool:
         return all(r.synced.is_set() for r in self._reflectors)
 
@@ -314,7 +318,14 @@ class _Reflector:
             for event in stream.events():
                 events += 1
                 self._handle(event)
-        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError, OSError):
+        except urllib3.exceptions.ReadTimeoutError:
+            # Nothing, not even a bookmark, for `read_timeout`: the path may be dead, or the
+            # kind is just quiet (the watch cache only sends bookmarks when its RV moves).
+            # Re-watch at once from our RV; if the server is really gone, that attempt
+            # fails and the backoff applies.
+            log.debug("watch idle past the read timeout; re-watching", extra={"informer": inf.name})
+            return
+        except (urllib3.exceptions.ProtocolError, OSError):
             if inf.stopped:
                 return
             raise

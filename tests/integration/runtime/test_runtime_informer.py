@@ -99,23 +99,35 @@ def test_compaction_forces_410_relist_and_no_change_is_missed(
 
 def test_bookmarks_advance_the_resource_version(
     rt: SimpleNamespace,
-    control_plane: ControlPlaneEndpoint, namespace: str
+    control_plane: ControlPlaneEndpoint,
+    namespace: str,
+    unique_name: Callable[[str], str],
 ) -> None:
     core = k8s.CoreV1Api(control_plane.api_client())
     rt.create_cm(core, namespace, "a", "1")
+    noise_ns = unique_name("noise")
+    rt.make_namespace(control_plane, noise_ns)
     # A short server timeout makes the watch cache send its pre-deadline bookmark soon.
     informer = Informer(
         KubeApi(control_plane.api_client()),
         CONFIG_MAPS,
         namespaces=[namespace],
-        watch_timeout_range=(5, 5),
+        watch_timeout_range=(4, 4),
     )
     handler = rt.RecordingHandler()
     informer.add_event_handler(handler)
     informer.start()
     try:
         assert informer.wait_for_sync(30)
+        synced_rv = int(informer.last_sync_resource_version())
+        # The cacher only bookmarks an RV newer than the watcher's: move the kind's RV
+        # with ConfigMaps elsewhere, which this namespaced watch never sees as events.
+        for i in range(10):
+            rt.create_cm(core, noise_ns, f"n{i}")
+            if informer.bookmarks:
+                break
         rt.wait_until(lambda: informer.bookmarks >= 1, 60, "a bookmark")
+        assert int(informer.last_sync_resource_version()) > synced_rv
         # Bookmarks are not objects: nothing was dispatched for them.
         assert handler.adds == [f"{namespace}/a"]
         assert handler.updates == []

@@ -1,0 +1,34 @@
+"""The custom resources of keycloak-controller.dev/v1alpha1, as Pydantic models.
+
+These models are the source of the CRDs in `crds/` (`make crds`) and the typed
+view the reconcilers work with: `KeycloakClient.model_validate(obj)` parses an
+object from the apiserver.
+"""
+
+from .client import AccessType, KeycloakClient, KeycloakClientSpec, KeycloakClientStatus
+from .common import API_VERSION, GROUP, VERSION, Condition, CustomResource, DeletionPolicy
+from .keycloak import Keycloak, KeycloakSpec, KeycloakStatus
+from .realm import KeycloakRealm, KeycloakRealmSpec, KeycloakRealmStatus
+
+# Every kind, in the order the CRDs are generated and documented.
+KINDS: tuple[type[CustomResource], ...] = (Keycloak, KeycloakRealm, KeycloakClient)
+
+__all__ = [
+    "API_VERSION",
+    "GROUP",
+    "KINDS",
+    "VERSION",
+    "AccessType",
+    "Condition",
+    "CustomResource",
+    "DeletionPolicy",
+    "Keycloak",
+    "KeycloakClient",
+    "KeycloakClientSpec",
+    "KeycloakClientStatus",
+    "KeycloakRealm",
+    "KeycloakRealmSpec",
+    "KeycloakRealmStatus",
+    "KeycloakSpec",
+    "KeycloakStatus",
+]

@@ -1,0 +1,357 @@
+"""`KeycloakClient`: one OIDC client in a realm, and its credentials Secret.
+
+Layers: placement (`realmRef`), identity (`clientId`, immutable), Kubernetes
+integrations (`credentialsSecret`, bring-your-own secret) and typed settings.
+SAML (`protocol: saml`), lifetimes and authorization services slot in later as
+new enum values and optional fields.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import ConfigDict, Field
+
+from .base import MAX_LIST, MAX_NAME, MAX_TEXT, MAX_URL, SpecModel, cel, immutable, list_map
+from .base import Rule as CelRule
+from .base import list_set as _list_set
+from .common import (
+    DNS_SUBDOMAIN,
+    READY_COLUMNS,
+    TRAILING_COLUMNS,
+    CustomResource,
+    ManagedObjectSpec,
+    PrinterColumn,
+    RealmReference,
+    ResourceNames,
+    ResourceStatus,
+    SecretKeySelector,
+)
+from .roles import Role, RoleMappings
+
+Url = Annotated[str, Field(min_length=1, max_length=MAX_URL)]
+
+# A bare "*" lets any site receive tokens (redirects) or call with credentials
+# (CORS); patterns such as https://app.example.com/* stay allowed.
+_NO_BARE_STAR = "self.all(u, u != '*')"
+_FLOW_FLAGS = (
+    "standard",
+    "implicit",
+    "directAccessGrants",
+    "serviceAccounts",
+    "deviceAuthorization",
+)
+
+
+def _uri_list(what: str, star_message: str) -> Any:
+    return Field(
+        default=None,
+        max_length=MAX_LIST,
+        description=what,
+        json_schema_extra=cel(CelRule(_NO_BARE_STAR, star_message), **_list_set()),
+    )
+
+
+class AccessType(enum.StrEnum):
+    """How the client authenticates and what it may do."""
+
+    CONFIDENTIAL = "Confidential"
+    PUBLIC = "Public"
+    BEARER_ONLY = "BearerOnly"
+
+
+class PkceMethod(enum.StrEnum):
+    """The PKCE code challenge method the client must use."""
+
+    S256 = "S256"
+    PLAIN = "plain"
+
+
+@dataclass(frozen=True)
+class EffectiveFlows:
+    """The flows after applying the access type's defaults to what the spec sets."""
+
+    standard: bool
+    implicit: bool
+    direct_access_grants: bool
+    service_accounts: bool
+    device_authorization: bool
+
+
+class ClientFlows(SpecModel):
+    """OAuth 2.0 / OIDC flows. Unset flags take the access type's defaults."""
+
+    standard: bool | None = Field(
+        default=None,
+        description="Authorization code flow. Unset: true, except for BearerOnly clients.",
+    )
+    implicit: bool | None = Field(default=None, description="Implicit flow. Unset: false.")
+    direct_access_grants: bool | None = Field(
+        default=None, description="Resource-owner password grant. Unset: false."
+    )
+    service_accounts: bool | None = Field(
+        default=None,
+        description="Client-credentials grant with a service account (Confidential only). "
+        "Unset: false.",
+    )
+    device_authorization: bool | None = Field(
+        default=None, description="OAuth 2.0 device authorization grant. Unset: false."
+    )
+
+
+class ProtocolMapper(SpecModel):
+    """A protocol mapper: adds a claim to this client's tokens."""
+
+    name: str = Field(min_length=1, max_length=MAX_NAME, description="The mapper's name.")
+    protocol_mapper: str = Field(
+        min_length=1,
+        max_length=MAX_NAME,
+        description="The mapper type, e.g. oidc-usermodel-attribute-mapper.",
+    )
+    config: dict[str, Annotated[str, Field(max_length=MAX_TEXT)]] = Field(
+        default_factory=dict,
+        description="The mapper's configuration, e.g. {claim.name: email, access.token.claim: "
+        "'true'}.",
+    )
+
+
+class CredentialsSecret(SpecModel):
+    """The Secret the controller writes in this client's namespace.
+
+    Keys: client-id, client-secret (Confidential clients only), issuer,
+    token-endpoint, authorization-endpoint, userinfo-endpoint, jwks-uri. The
+    Secret is owned by the KeycloakClient, recreated if deleted and put back if
+    edited.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra=cel(
+            CelRule(
+                "!has(self.existingSecret) || !has(self.name) "
+                "|| self.existingSecret.name != self.name",
+                "existingSecret must be a different Secret from the one the controller writes",
+                field_path=".existingSecret.name",
+            )
+        )
+    )
+
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=253,
+        pattern=DNS_SUBDOMAIN,
+        description="Name of the Secret. Unset: <metadata.name>-credentials.",
+    )
+    existing_secret: SecretKeySelector | None = Field(
+        default=None,
+        description=(
+            "Bring your own client secret: the controller sets the client's secret in Keycloak "
+            "from this Secret key (Confidential clients only). Unset: Keycloak generates it."
+        ),
+    )
+
+
+class KeycloakClientSpec(ManagedObjectSpec):
+    """The desired client. Unset settings are left as Keycloak has them."""
+
+    model_config = ConfigDict(
+        json_schema_extra=cel(
+            CelRule(
+                "self.accessType != 'Public' || !has(self.flows) "
+                "|| !has(self.flows.serviceAccounts) || !self.flows.serviceAccounts",
+                "public clients cannot use service accounts; set accessType: Confidential",
+                field_path=".flows.serviceAccounts",
+            ),
+            CelRule(
+                "self.accessType != 'BearerOnly' || !has(self.flows) || !("
+                + " || ".join(f"(has(self.flows.{f}) && self.flows.{f})" for f in _FLOW_FLAGS)
+                + ")",
+                "bearer-only clients only accept tokens; remove spec.flows or set every flow to "
+                "false",
+                field_path=".flows",
+            ),
+            CelRule(
+                "!has(self.serviceAccount) || (has(self.flows) "
+                "&& has(self.flows.serviceAccounts) && self.flows.serviceAccounts)",
+                "spec.serviceAccount needs spec.flows.serviceAccounts: true",
+                field_path=".serviceAccount",
+            ),
+            CelRule(
+                "!has(self.credentialsSecret) || !has(self.credentialsSecret.existingSecret) "
+                "|| self.accessType == 'Confidential'",
+                "only Confidential clients have a client secret; remove "
+                "credentialsSecret.existingSecret",
+                field_path=".credentialsSecret.existingSecret",
+            ),
+        )
+    )
+
+    realm_ref: RealmReference = Field(
+        description=(
+            "The KeycloakRealm this client belongs to. Immutable. A realm in another namespace "
+            "must grant this namespace in its spec.clientAuthorizationGrants."
+        ),
+        json_schema_extra=immutable("realmRef"),
+    )
+    client_id: str = Field(
+        min_length=1,
+        max_length=MAX_NAME,
+        description="The client's clientId in Keycloak (the OAuth client_id). Immutable.",
+        json_schema_extra=immutable("clientId"),
+    )
+    name: str | None = Field(
+        default=None, max_length=MAX_NAME, description="Display name on consent and account pages."
+    )
+    description: str | None = Field(
+        default=None, max_length=MAX_TEXT, description="A description shown in Keycloak."
+    )
+    enabled: bool = Field(default=True, description="The client can be used.")
+    protocol: Literal["openid-connect"] = Field(
+        default="openid-connect", description="The protocol; openid-connect (SAML is planned)."
+    )
+    access_type: AccessType = Field(
+        default=AccessType.CONFIDENTIAL,
+        description=(
+            "Confidential: has a client secret. Public: no secret (browser and native apps; "
+            "use PKCE). BearerOnly: only accepts tokens, never obtains them."
+        ),
+    )
+    flows: ClientFlows | None = Field(default=None, description="Which flows the client may use.")
+    consent_required: bool | None = Field(
+        default=None, description="Users must grant consent to the client."
+    )
+    root_url: Url | None = Field(
+        default=None, description="The URL relative redirect and base URLs are resolved against."
+    )
+    base_url: Url | None = Field(
+        default=None, description="Where Keycloak links to the application (e.g. account console)."
+    )
+    admin_url: Url | None = Field(
+        default=None, description="The application's back-channel admin endpoint."
+    )
+    redirect_uris: list[Url] | None = _uri_list(
+        "Valid redirect URIs after login; a trailing * is a prefix match. A bare '*' is refused.",
+        "redirectUris must not contain a bare '*', which lets any site receive tokens; list the "
+        "application's URIs (a prefix such as https://app.example.com/* is allowed)",
+    )
+    post_logout_redirect_uris: list[Url] | None = _uri_list(
+        "Valid redirect URIs after logout ('+': the redirect URIs). A bare '*' is refused.",
+        "postLogoutRedirectUris must not contain a bare '*'; list the application's URIs",
+    )
+    web_origins: list[Url] | None = _uri_list(
+        "Allowed CORS origins ('+': the redirect URIs' origins). A bare '*' is refused.",
+        "webOrigins must not contain a bare '*', which allows any site; list the origins or "
+        "use '+' for the redirect URIs' origins",
+    )
+    pkce_method: PkceMethod | None = Field(
+        default=None,
+        description="Require PKCE with this method (S256 recommended). Unset: not required.",
+    )
+    attributes: dict[str, Annotated[str, Field(max_length=MAX_TEXT)]] | None = Field(
+        default=None,
+        description=(
+            "Other Keycloak client attributes. Only the listed keys are managed; typed fields "
+            "take precedence."
+        ),
+    )
+    protocol_mappers: list[ProtocolMapper] | None = Field(
+        default=None,
+        max_length=MAX_LIST,
+        description="Protocol mappers of this client. Unset: not managed.",
+        json_schema_extra=list_map("name"),
+    )
+    roles: list[Role] | None = Field(
+        default=None,
+        max_length=MAX_LIST,
+        description=(
+            "Client roles, with composites. Unset: not managed. Set: roles this resource created "
+            "and that are no longer listed are removed."
+        ),
+        json_schema_extra=list_map("name"),
+    )
+    default_client_scopes: list[Annotated[str, Field(max_length=MAX_NAME)]] | None = Field(
+        default=None,
+        max_length=MAX_LIST,
+        description="Client scopes always included in tokens. Unset: the realm's defaults.",
+        json_schema_extra=_list_set(),
+    )
+    optional_client_scopes: list[Annotated[str, Field(max_length=MAX_NAME)]] | None = Field(
+        default=None,
+        max_length=MAX_LIST,
+        description="Client scopes included on request. Unset: the realm's defaults.",
+        json_schema_extra=_list_set(),
+    )
+    service_account: RoleMappings | None = Field(
+        default=None,
+        description=(
+            "Roles of the client's service account (needs flows.serviceAccounts). Admin roles "
+            "(realm-management) need a grant with allowAdminRoles on the realm."
+        ),
+    )
+    credentials_secret: CredentialsSecret | None = Field(
+        default=None,
+        description=(
+            "The Secret with the client's credentials and endpoints. Unset: a Secret named "
+            "<metadata.name>-credentials."
+        ),
+    )
+
+    def effective_flows(self) -> EffectiveFlows:
+        """The flow flags to write to Keycloak: the spec's, else the access type's defaults."""
+        flows = self.flows or ClientFlows()
+        bearer = self.access_type is AccessType.BEARER_ONLY
+        return EffectiveFlows(
+            standard=flows.standard if flows.standard is not None else not bearer,
+            implicit=bool(flows.implicit),
+            direct_access_grants=bool(flows.direct_access_grants),
+            service_accounts=bool(flows.service_accounts),
+            device_authorization=bool(flows.device_authorization),
+        )
+
+    def credentials_secret_name(self, object_name: str) -> str:
+        """The credentials Secret's name for a KeycloakClient called `object_name`."""
+        if self.credentials_secret and self.credentials_secret.name:
+            return self.credentials_secret.name
+        return f"{object_name}-credentials"
+
+
+class KeycloakClientStatus(ResourceStatus):
+    """The client's observed state."""
+
+    client_uuid: str | None = Field(default=None, description="The client's internal id.")
+    realm_name: str | None = Field(default=None, description="The realm's name in Keycloak.")
+    credentials_secret_name: str | None = Field(
+        default=None, description="The Secret that holds the client's credentials."
+    )
+    service_account_user_id: str | None = Field(
+        default=None, description="The service account user's id, when enabled."
+    )
+
+
+class KeycloakClient(CustomResource):
+    """An OIDC client in a realm, with a credentials Secret in this namespace."""
+
+    names: ClassVar[ResourceNames] = ResourceNames(
+        kind="KeycloakClient",
+        plural="keycloakclients",
+        singular="keycloakclient",
+        short_names=("kcclient",),
+    )
+    printer_columns: ClassVar[tuple[PrinterColumn, ...]] = (
+        PrinterColumn(
+            name="ClientID", json_path=".spec.clientId", description="The client's clientId."
+        ),
+        PrinterColumn(
+            name="Realm",
+            json_path=".spec.realmRef.name",
+            description="The KeycloakRealm object this client belongs to.",
+        ),
+        *READY_COLUMNS,
+        *TRAILING_COLUMNS,
+    )
+
+    kind: Literal["KeycloakClient"] = "KeycloakClient"
+    spec: KeycloakClientSpec
+    status: KeycloakClientStatus = Field(default_factory=KeycloakClientStatus)

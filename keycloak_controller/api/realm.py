@@ -1,0 +1,452 @@
+"""`KeycloakRealm`: one realm on a Keycloak server.
+
+Layers, as in the spec: placement (`keycloakRef`), identity (`realmName`,
+immutable), Kubernetes integrations (the SMTP password Secret, namespace
+grants) and typed core settings grouped by topic. Unset settings are not
+managed. Later topics (groups, client scopes, identity providers, flows,
+required actions, user federation, organizations, client policies) become new
+optional fields here or kinds of their own; nothing existing has to move.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import ConfigDict, Field
+
+from .base import (
+    INT32_MAX,
+    MAX_LIST,
+    MAX_NAME,
+    MAX_TEXT,
+    SpecModel,
+    cel,
+    immutable,
+    list_map,
+    list_set,
+)
+from .base import Rule as CelRule
+from .common import (
+    READY_COLUMNS,
+    TRAILING_COLUMNS,
+    CustomResource,
+    KeycloakReference,
+    ManagedObjectSpec,
+    NamespaceSelection,
+    PrinterColumn,
+    ResourceNames,
+    ResourceStatus,
+    SecretKeySelector,
+)
+from .roles import Role
+
+Seconds = Annotated[int, Field(ge=0, le=INT32_MAX, json_schema_extra={"format": "int32"})]
+Count = Annotated[int, Field(ge=0, le=INT32_MAX, json_schema_extra={"format": "int32"})]
+ShortText = Annotated[str, Field(max_length=MAX_NAME)]
+
+
+class LoginSettings(SpecModel):
+    """What the login pages offer."""
+
+    registration_allowed: bool | None = Field(
+        default=None, description="Users may register themselves."
+    )
+    registration_email_as_username: bool | None = Field(
+        default=None, description="The email address is the username."
+    )
+    remember_me: bool | None = Field(
+        default=None, description="Offer 'remember me' (longer sessions, see sessions)."
+    )
+    verify_email: bool | None = Field(
+        default=None, description="Users must verify their email address."
+    )
+    login_with_email_allowed: bool | None = Field(
+        default=None, description="Users may log in with their email address."
+    )
+    duplicate_emails_allowed: bool | None = Field(
+        default=None, description="Several users may share an email address."
+    )
+    reset_password_allowed: bool | None = Field(
+        default=None, description="Offer 'forgot password'."
+    )
+    edit_username_allowed: bool | None = Field(
+        default=None, description="Users may change their username."
+    )
+
+
+class SslRequired(enum.StrEnum):
+    """When Keycloak requires HTTPS."""
+
+    NONE = "none"
+    EXTERNAL = "external"
+    ALL = "all"
+
+
+class BruteForceDetection(SpecModel):
+    """Temporary or permanent lockout after repeated login failures."""
+
+    enabled: bool | None = Field(default=None, description="Detect brute-force attacks.")
+    permanent_lockout: bool | None = Field(
+        default=None, description="Lock users out permanently instead of temporarily."
+    )
+    max_temporary_lockouts: Count | None = Field(
+        default=None,
+        description="Temporary lockouts before a permanent one (Keycloak 24+; 0: no limit).",
+    )
+    failure_factor: Count | None = Field(
+        default=None, description="Login failures before a lockout."
+    )
+    wait_increment_seconds: Seconds | None = Field(
+        default=None, description="How much each lockout lengthens the wait, in seconds."
+    )
+    max_failure_wait_seconds: Seconds | None = Field(
+        default=None, description="The longest temporary lockout, in seconds."
+    )
+    minimum_quick_login_wait_seconds: Seconds | None = Field(
+        default=None, description="Lockout after failures in quick succession, in seconds."
+    )
+    quick_login_check_milli_seconds: Annotated[int, Field(ge=0)] | None = Field(
+        default=None,
+        description="Failures closer together than this many milliseconds count as quick.",
+        json_schema_extra={"format": "int64"},
+    )
+    max_delta_time_seconds: Seconds | None = Field(
+        default=None, description="When the failure count resets, in seconds."
+    )
+
+
+class SecuritySettings(SpecModel):
+    """Transport security and brute-force protection."""
+
+    ssl_required: SslRequired | None = Field(
+        default=None,
+        description="none, external (HTTPS except from private addresses) or all.",
+    )
+    brute_force_detection: BruteForceDetection | None = Field(
+        default=None, description="Lockout after repeated login failures."
+    )
+
+
+class TokenSettings(SpecModel):
+    """Token lifetimes and refresh-token rotation."""
+
+    access_token_lifespan: Seconds | None = Field(
+        default=None, description="Access token lifetime, in seconds."
+    )
+    access_token_lifespan_for_implicit_flow: Seconds | None = Field(
+        default=None, description="Access token lifetime in the implicit flow, in seconds."
+    )
+    access_code_lifespan: Seconds | None = Field(
+        default=None, description="Authorization code lifetime, in seconds."
+    )
+    access_code_lifespan_login: Seconds | None = Field(
+        default=None, description="How long a user may take to log in, in seconds."
+    )
+    access_code_lifespan_user_action: Seconds | None = Field(
+        default=None, description="How long a user may take for a required action, in seconds."
+    )
+    action_token_generated_by_user_lifespan: Seconds | None = Field(
+        default=None, description="Lifetime of user-requested action links, in seconds."
+    )
+    action_token_generated_by_admin_lifespan: Seconds | None = Field(
+        default=None, description="Lifetime of admin-sent action links, in seconds."
+    )
+    default_signature_algorithm: ShortText | None = Field(
+        default=None, description="Token signature algorithm, e.g. RS256 or ES256."
+    )
+    revoke_refresh_token: bool | None = Field(
+        default=None, description="Refresh tokens can be used only refreshTokenMaxReuse+1 times."
+    )
+    refresh_token_max_reuse: Count | None = Field(
+        default=None, description="Reuses allowed when revokeRefreshToken is true."
+    )
+
+
+class SessionSettings(SpecModel):
+    """SSO, offline and client session lifetimes."""
+
+    sso_session_idle_timeout: Seconds | None = Field(
+        default=None, description="SSO session idle timeout, in seconds."
+    )
+    sso_session_max_lifespan: Seconds | None = Field(
+        default=None, description="SSO session maximum lifetime, in seconds."
+    )
+    sso_session_idle_timeout_remember_me: Seconds | None = Field(
+        default=None, description="Idle timeout with 'remember me', in seconds (0: as above)."
+    )
+    sso_session_max_lifespan_remember_me: Seconds | None = Field(
+        default=None, description="Maximum lifetime with 'remember me', in seconds (0: as above)."
+    )
+    offline_session_idle_timeout: Seconds | None = Field(
+        default=None, description="Offline session idle timeout, in seconds."
+    )
+    offline_session_max_lifespan_enabled: bool | None = Field(
+        default=None, description="Limit offline sessions to offlineSessionMaxLifespan."
+    )
+    offline_session_max_lifespan: Seconds | None = Field(
+        default=None, description="Offline session maximum lifetime, in seconds."
+    )
+    client_session_idle_timeout: Seconds | None = Field(
+        default=None, description="Client session idle timeout, in seconds (0: SSO's)."
+    )
+    client_session_max_lifespan: Seconds | None = Field(
+        default=None, description="Client session maximum lifetime, in seconds (0: SSO's)."
+    )
+
+
+class Themes(SpecModel):
+    """Theme names; each must be installed on the server."""
+
+    login: ShortText | None = Field(default=None, description="Login pages theme.")
+    account: ShortText | None = Field(default=None, description="Account console theme.")
+    admin: ShortText | None = Field(default=None, description="Admin console theme.")
+    email: ShortText | None = Field(default=None, description="Email theme.")
+
+
+Locale = Annotated[
+    str, Field(min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*$")
+]
+
+
+class Localization(SpecModel):
+    """Languages offered by the realm's pages and emails."""
+
+    model_config = ConfigDict(
+        json_schema_extra=cel(
+            CelRule(
+                "!has(self.defaultLocale) || !has(self.supportedLocales) "
+                "|| self.defaultLocale in self.supportedLocales",
+                "defaultLocale must be one of supportedLocales",
+                field_path=".defaultLocale",
+            )
+        )
+    )
+
+    enabled: bool | None = Field(
+        default=None, description="Enable internationalization (Keycloak's flag)."
+    )
+    supported_locales: list[Locale] | None = Field(
+        default=None,
+        max_length=MAX_LIST,
+        description="Locales users can choose, e.g. [en, de].",
+        json_schema_extra=list_set(),
+    )
+    default_locale: Locale | None = Field(default=None, description="The default locale.")
+
+
+class SmtpAuth(SpecModel):
+    """SMTP login; the password comes from a Secret."""
+
+    username: str = Field(min_length=1, max_length=MAX_NAME, description="SMTP username.")
+    password_secret_ref: SecretKeySelector = Field(
+        description="The Secret key that holds the SMTP password."
+    )
+
+
+class SmtpSettings(SpecModel):
+    """The mail server Keycloak sends email through."""
+
+    model_config = ConfigDict(
+        json_schema_extra=cel(
+            CelRule(
+                "!(self.ssl && self.starttls)",
+                "choose either ssl (implicit TLS, usually port 465) or starttls (usually 587)",
+                field_path=".starttls",
+            )
+        )
+    )
+
+    host: str = Field(min_length=1, max_length=MAX_NAME, description="SMTP server host name.")
+    port: int = Field(
+        default=25,
+        ge=1,
+        le=65535,
+        description="SMTP server port.",
+        json_schema_extra={"format": "int32"},
+    )
+    from_: str = Field(
+        alias="from",
+        min_length=3,
+        max_length=MAX_NAME,
+        description="Sender address, e.g. no-reply@example.com.",
+    )
+    from_display_name: ShortText | None = Field(default=None, description="Sender display name.")
+    reply_to: ShortText | None = Field(default=None, description="Reply-To address.")
+    reply_to_display_name: ShortText | None = Field(
+        default=None, description="Reply-To display name."
+    )
+    envelope_from: ShortText | None = Field(default=None, description="Envelope (bounce) address.")
+    ssl: bool = Field(default=False, description="Implicit TLS (SMTPS).")
+    starttls: bool = Field(default=False, description="Upgrade to TLS with STARTTLS.")
+    auth: SmtpAuth | None = Field(
+        default=None, description="Log in to the SMTP server. Unset: no authentication."
+    )
+
+
+class EventSettings(SpecModel):
+    """Login (user) events and admin events."""
+
+    enabled: bool | None = Field(default=None, description="Store user events.")
+    expiration: Seconds | None = Field(
+        default=None, description="How long user events are kept, in seconds."
+    )
+    enabled_event_types: list[ShortText] | None = Field(
+        default=None,
+        max_length=MAX_LIST,
+        description="User event types to store, e.g. [LOGIN, LOGIN_ERROR]. Empty: all.",
+        json_schema_extra=list_set(),
+    )
+    listeners: list[ShortText] | None = Field(
+        default=None,
+        max_length=MAX_LIST,
+        description="Event listener providers, e.g. [jboss-logging].",
+        json_schema_extra=list_set(),
+    )
+    admin_events_enabled: bool | None = Field(default=None, description="Store admin events.")
+    admin_events_details_enabled: bool | None = Field(
+        default=None, description="Include the request representation in admin events."
+    )
+
+
+class ClientAuthorizationGrant(NamespaceSelection):
+    """Namespaces whose KeycloakClients may attach to this realm, and what they may do."""
+
+    model_config = ConfigDict(
+        json_schema_extra=cel(
+            CelRule(
+                "has(self.namespaces) || has(self.namespaceSelector)",
+                "set namespaces and/or namespaceSelector",
+            )
+        )
+    )
+
+    allow_admin_roles: bool = Field(
+        default=False,
+        description=(
+            "Allow these clients' service accounts to hold administrative roles "
+            "(realm-management client roles such as realm-admin or manage-users). Refused "
+            "by default, because such a client can take over the realm."
+        ),
+    )
+
+
+class KeycloakRealmSpec(ManagedObjectSpec):
+    """The desired realm. Unset settings are left as Keycloak has them."""
+
+    model_config = ConfigDict(
+        json_schema_extra=cel(
+            CelRule(
+                "self.realmName != 'master' || self.deletionPolicy == 'Retain'",
+                "the master realm cannot be deleted; set deletionPolicy: Retain",
+                field_path=".deletionPolicy",
+            ),
+        )
+    )
+
+    keycloak_ref: KeycloakReference = Field(
+        description=(
+            "The Keycloak server this realm lives on. Immutable. Another namespace's Keycloak "
+            "must list this namespace in its spec.realmNamespaces."
+        ),
+        json_schema_extra=immutable("keycloakRef"),
+    )
+    realm_name: str = Field(
+        min_length=1,
+        max_length=MAX_NAME,
+        pattern=r"^[^\s/\\]+$",
+        description="The realm's name in Keycloak (its id in URLs). Immutable.",
+        json_schema_extra=immutable("realmName"),
+    )
+    display_name: str | None = Field(
+        default=None, max_length=MAX_NAME, description="Name shown on the login pages."
+    )
+    display_name_html: str | None = Field(
+        default=None, max_length=MAX_TEXT, description="HTML name shown on the login pages."
+    )
+    enabled: bool = Field(default=True, description="Users can log in to the realm.")
+    login: LoginSettings | None = Field(default=None, description="Login and registration.")
+    security: SecuritySettings | None = Field(
+        default=None, description="HTTPS requirement and brute-force detection."
+    )
+    tokens: TokenSettings | None = Field(default=None, description="Token lifetimes.")
+    sessions: SessionSettings | None = Field(default=None, description="Session lifetimes.")
+    themes: Themes | None = Field(default=None, description="Themes.")
+    localization: Localization | None = Field(default=None, description="Languages.")
+    smtp: SmtpSettings | None = Field(default=None, description="Outgoing email.")
+    events: EventSettings | None = Field(default=None, description="User and admin events.")
+    password_policy: str | None = Field(
+        default=None,
+        max_length=MAX_TEXT,
+        description=(
+            "Keycloak's password policy expression, e.g. "
+            "'length(12) and notUsername() and passwordHistory(3)'. Empty: no policy."
+        ),
+    )
+    attributes: dict[str, Annotated[str, Field(max_length=MAX_TEXT)]] | None = Field(
+        default=None,
+        description=(
+            "Realm attributes. Only the listed keys are managed; other attributes are kept."
+        ),
+    )
+    roles: list[Role] | None = Field(
+        default=None,
+        max_length=MAX_LIST,
+        description=(
+            "Realm roles, with composites. Unset: not managed. Set: roles this resource "
+            "created and that are no longer listed are removed; others are left alone."
+        ),
+        json_schema_extra=list_map("name"),
+    )
+    client_authorization_grants: list[ClientAuthorizationGrant] | None = Field(
+        default=None,
+        max_length=64,
+        description=(
+            "Namespaces whose KeycloakClients may attach to this realm. KeycloakClients in "
+            "this realm's own namespace are always allowed (without admin roles)."
+        ),
+    )
+
+    def allows_client(self, namespace: str, labels: dict[str, str], own_namespace: str) -> bool:
+        """Whether a KeycloakClient in `namespace` may attach to this realm."""
+        if namespace == own_namespace:
+            return True
+        return any(g.matches(namespace, labels) for g in self.client_authorization_grants or ())
+
+    def allows_admin_roles(self, namespace: str, labels: dict[str, str]) -> bool:
+        """Whether a KeycloakClient in `namespace` may give its service account admin roles."""
+        return any(
+            g.allow_admin_roles and g.matches(namespace, labels)
+            for g in self.client_authorization_grants or ()
+        )
+
+
+class KeycloakRealmStatus(ResourceStatus):
+    """The realm's observed state."""
+
+    realm_id: str | None = Field(default=None, description="The realm's internal id in Keycloak.")
+    keycloak_version: str | None = Field(
+        default=None, description="The Keycloak server version the realm was last synced with."
+    )
+
+
+class KeycloakRealm(CustomResource):
+    """A realm in a Keycloak server: settings, realm roles, and who may add clients."""
+
+    names: ClassVar[ResourceNames] = ResourceNames(
+        kind="KeycloakRealm",
+        plural="keycloakrealms",
+        singular="keycloakrealm",
+        short_names=("kcrealm",),
+    )
+    printer_columns: ClassVar[tuple[PrinterColumn, ...]] = (
+        PrinterColumn(
+            name="Realm", json_path=".spec.realmName", description="The realm's name in Keycloak."
+        ),
+        *READY_COLUMNS,
+        *TRAILING_COLUMNS,
+    )
+
+    kind: Literal["KeycloakRealm"] = "KeycloakRealm"
+    spec: KeycloakRealmSpec
+    status: KeycloakRealmStatus = Field(default_factory=KeycloakRealmStatus)

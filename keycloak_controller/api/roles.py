@@ -1,0 +1,49 @@
+"""Roles and role mappings, shared by realm roles, client roles and service accounts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from .base import MAX_LIST, MAX_NAME, MAX_TEXT, SpecModel, list_set
+
+RoleName = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+
+
+class RoleMappings(SpecModel):
+    """Realm roles and client roles, by name."""
+
+    realm_roles: list[RoleName] | None = Field(
+        default=None,
+        max_length=MAX_LIST,
+        description="Realm roles, by name.",
+        json_schema_extra=list_set(),
+    )
+    client_roles: dict[str, list[RoleName]] | None = Field(
+        default=None,
+        description=(
+            "Client roles: a map from the owning client's clientId to role names, "
+            "e.g. {realm-management: [view-users]}."
+        ),
+    )
+
+
+class RoleComposites(RoleMappings):
+    """The roles a composite role includes."""
+
+
+class Role(SpecModel):
+    """A role and, when it is composite, the roles it includes."""
+
+    name: RoleName = Field(description="The role's name, unique among its siblings.")
+    description: str | None = Field(
+        default=None, max_length=MAX_TEXT, description="A description shown in Keycloak."
+    )
+    attributes: dict[str, list[Annotated[str, Field(max_length=MAX_TEXT)]]] | None = Field(
+        default=None, description="Role attributes: a map from name to values."
+    )
+    composites: RoleComposites | None = Field(
+        default=None,
+        description="The roles this role includes, which makes it a composite role.",
+    )

@@ -26,7 +26,8 @@ from keycloak_controller.keycloak.secrets import Secret
 
 
 class Credentials(Protocol):
-    realm: str
+    @property
+    def realm(self) -> str: ...
 
     def grant_form(self) -> dict[str, str]:
         """The form fields of a fresh token request (secrets revealed)."""

@@ -58,6 +58,7 @@ class Controller:
         self._threads: list[threading.Thread] = []
         self._active = 0
         self._active_lock = threading.Lock()
+        self._stopping = threading.Event()
         self.metrics.max_concurrent_reconciles.labels(controller=name).set(workers)
         self.metrics.active_workers.labels(controller=name).set(0)
         # Touch every result label so /metrics shows the series from the start.
@@ -98,15 +99,22 @@ class Controller:
             self._threads.append(thread)
 
     def stop(self, timeout: float = 30.0) -> bool:
-        """Stop taking new work and wait (bounded) for in-flight reconciles to finish."""
+        """Stop taking new work and wait (bounded) for in-flight reconciles to finish.
+
+        Unlike a plain client-go drain, keys still queued are dropped rather than
+        worked off: reconciles are level-based, so whoever runs next redoes them, and
+        the shutdown bound (and the Lease release after it) cannot be held hostage
+        by a backlog.
+        """
         deadline = time.monotonic() + timeout
+        self._stopping.set()
         drained = self.queue.shutdown_with_drain(timeout)
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         return drained and not any(t.is_alive() for t in self._threads)
 
     def _worker(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             request = self.queue.get()
             if request is None:
                 return

@@ -201,6 +201,7 @@ class Manager:
             informer.stop(max(1.0, deadline - time.monotonic()))
         if self.server is not None:
             self.server.stop()
+        self.api.api_client.close()  # type: ignore[no-untyped-call]
         log.info("manager stopped", drained=drained)
         return drained
 

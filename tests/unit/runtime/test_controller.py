@@ -159,3 +159,28 @@ def test_no_threads_left_after_stop() -> None:
 def test_workers_must_be_positive() -> None:
     with pytest.raises(ValueError):
         Controller("test", ScriptedReconciler(lambda _: Result()), workers=0)
+
+
+def test_stop_finishes_in_flight_work_and_drops_the_backlog() -> None:
+    started, release = threading.Event(), threading.Event()
+    seen: list[str] = []
+
+    def behaviour(request: Request) -> Result:
+        seen.append(request.name)
+        started.set()
+        release.wait(30)
+        return Result()
+
+    controller = Controller("test", ScriptedReconciler(behaviour), workers=1, metrics=Metrics())
+    controller.start()
+    controller.queue.add(Request("ns", "first"))
+    assert started.wait(30)
+    for i in range(10):
+        controller.queue.add(Request("ns", f"backlog-{i}"))
+    stopper = threading.Thread(target=lambda: seen.append(f"stopped={controller.stop(30)}"))
+    stopper.start()
+    while not controller._stopping.wait(0.01):  # stop() has begun before "first" ends
+        pass
+    release.set()
+    stopper.join(30)
+    assert seen == ["first", "stopped=True"]

@@ -38,6 +38,7 @@ def open_api_schema(kind: type[CustomResource]) -> dict[str, Any]:
         "properties": {
             "apiVersion": {"type": "string", "description": _API_VERSION_DOC},
             "kind": {"type": "string", "description": _KIND_DOC},
+            # The apiserver owns the metadata schema and refuses anything more here.
             "metadata": {"type": "object"},
             "spec": spec,
             "status": status,

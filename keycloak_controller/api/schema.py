@@ -104,8 +104,13 @@ def _merge(inner: Schema, outer: Schema) -> Schema:
     return merged
 
 
-def _resolve(schema: Schema, defs: dict[str, Schema], path: str, seen: tuple[str, ...]) -> Schema:
-    """Follow `$ref` and `Optional` wrappers until a concrete schema is left."""
+def _resolve(
+    schema: Schema, defs: dict[str, Schema], path: str, seen: tuple[str, ...]
+) -> tuple[Schema, tuple[str, ...]]:
+    """Follow `$ref` and `Optional` wrappers until a concrete schema is left.
+
+    Returns it with the chain of types entered so far, to refuse recursion.
+    """
     while True:
         if "anyOf" in schema:
             outer = {k: v for k, v in schema.items() if k != "anyOf"}
@@ -124,11 +129,11 @@ def _resolve(schema: Schema, defs: dict[str, Schema], path: str, seen: tuple[str
             outer = {k: v for k, v in schema.items() if k != "$ref"}
             schema = _merge(defs[name], outer)
             continue
-        return schema
+        return schema, seen
 
 
 def _convert(schema: Schema, defs: dict[str, Schema], path: str, seen: tuple[str, ...]) -> Schema:
-    schema = _resolve(schema, defs, path, seen)
+    schema, seen = _resolve(schema, defs, path, seen)
     out: Schema = {}
     for key, value in schema.items():
         if key in _DROPPED:

@@ -16,7 +16,6 @@ from typing import Any
 
 import yaml
 from kubernetes import client as k8s
-from kubernetes.client.rest import ApiException
 
 from .config import REPO_ROOT
 from .controlplane import ControlPlaneEndpoint
@@ -65,7 +64,7 @@ def _apply(api: k8s.ApiextensionsV1Api, document: dict[str, Any]) -> None:
                 _content_type="application/apply-patch+yaml",
             )
             return
-        except ApiException as error:
+        except k8s.ApiException as error:
             # 409: another worker created it between our read and write; 5xx: the
             # apiserver is still settling. Both pass on a retry.
             if error.status not in (409, 429, 500, 503) or time.monotonic() > deadline:

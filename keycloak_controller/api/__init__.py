@@ -3,6 +3,15 @@
 These models are the source of the CRDs in `crds/` (`make crds`) and the typed
 view the reconcilers work with: `KeycloakClient.model_validate(obj)` parses an
 object from the apiserver.
+
+kubectl names (checked against the real kubectl in
+tests/integration/api): every kind is in the category `keycloak`, and
+kubectl expands a category before it looks at singular names, so
+`kubectl get keycloak` lists Keycloaks, KeycloakRealms and KeycloakClients
+together, as the product promises. The price: `kubectl get keycloak NAME` and
+`kubectl describe keycloak NAME` refuse ("you must specify only one
+resource"); use `kc NAME`, `keycloaks NAME` or `keycloak/NAME` for a single
+Keycloak. Short names: kc, kcrealm, kcclient.
 """
 
 from .client import AccessType, KeycloakClient, KeycloakClientSpec, KeycloakClientStatus

@@ -304,6 +304,11 @@ def test_get_keycloak_lists_every_kind_with_status_columns(api: Api) -> None:
     api.kubectl(
         "wait", "--for=condition=Ready", "--timeout=10s", "-n", api.namespace, "kcrealm/demo"
     )
+    # The category shadows the singular name for "get keycloak NAME"; these forms
+    # reach one Keycloak (documented in keycloak_controller.api).
+    for args in (("kc", "local"), ("keycloaks", "local"), ("keycloak/local",)):
+        out = api.kubectl("get", *args, "-n", api.namespace, "-o", "name")
+        assert out.split() == [f"keycloak.{GROUP}/local"]
 
 
 def _realm_table(table: str) -> tuple[list[str], list[str]]:

@@ -55,6 +55,9 @@ models: venv ## Regenerate the canonical Pydantic models from the canonical spec
 api-diff: venv ## Report the Admin API differences between the pinned specs
 	$(PY) hack/diff_openapi.py
 
+crds: venv ## Regenerate crds/ from keycloak_controller/api
+	$(PY) hack/gen_crds.py
+
 bench: venv provision ## Benchmarks against the real components; JSON in bench/results/
 	$(PY) bench/runtime_bench.py
 

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
+import yaml
 from kubernetes import client as k8s
 
 from .config import REPO_ROOT, canonical_keycloak_version, kube_binaries
@@ -36,9 +37,21 @@ def manifests(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*.yaml") if p.name != "kustomization.yaml")
 
 
-def kubectl(endpoint: ControlPlaneEndpoint, *args: str) -> None:
+def kubectl(endpoint: ControlPlaneEndpoint, *args: str, stdin: str | None = None) -> None:
     command = [str(kube_binaries().kubectl), "--kubeconfig", endpoint.kubeconfig, *args]
-    subprocess.run(command, check=True, timeout=120)
+    subprocess.run(command, check=True, timeout=120, input=stdin, text=True)
+
+
+def samples_for(keycloak: KeycloakEndpoint, paths: list[Path]) -> str:
+    """The samples, with the Keycloak URL pointed at the one this run started."""
+    documents = []
+    for path in paths:
+        for document in yaml.safe_load_all(path.read_text()):
+            if document and document.get("kind") == "Keycloak":
+                document["spec"]["external"]["url"] = keycloak.base_url
+            if document:
+                documents.append(document)
+    return yaml.safe_dump_all(documents)
 
 
 def store_admin_secret(endpoint: ControlPlaneEndpoint, keycloak: KeycloakEndpoint) -> None:
@@ -100,7 +113,15 @@ def main() -> int:
         samples = manifests(REPO_ROOT / "deploy" / "samples")
         if crds and samples:
             say(f"applying {len(samples)} samples from deploy/samples/")
-            kubectl(endpoint, "apply", "-n", SAMPLES_NAMESPACE, *[f"-f={p}" for p in samples])
+            kubectl(
+                endpoint,
+                "apply",
+                "-n",
+                SAMPLES_NAMESPACE,
+                "-f",
+                "-",
+                stdin=samples_for(kc, samples),
+            )
 
         credentials = workdir / "keycloak-admin.env"
         credentials.write_text(

@@ -13,6 +13,7 @@ ApiClient so a busy pool can never delay a renewal.
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -56,8 +57,6 @@ class WatchStream:
             raw = getattr(sock, "raw", None)
             inner = getattr(raw, "_sock", None)
             if inner is not None:
-                import socket
-
                 inner.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass

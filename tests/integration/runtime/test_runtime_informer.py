@@ -144,6 +144,7 @@ def test_label_selector_and_namespace_list(
     control_plane: ControlPlaneEndpoint, unique_name: Callable[[str], str]
 ) -> None:
     namespaces = [unique_name("sel"), unique_name("sel"), unique_name("sel")]
+    run = unique_name("run")
     for ns in namespaces:
         rt.make_namespace(control_plane, ns)
     core = k8s.CoreV1Api(control_plane.api_client())
@@ -151,19 +152,28 @@ def test_label_selector_and_namespace_list(
         for name, label in (("yes", "on"), ("no", "off")):
             core.create_namespaced_config_map(
                 ns,
-                k8s.V1ConfigMap(metadata=k8s.V1ObjectMeta(name=name, labels={"pick": label})),
+                k8s.V1ConfigMap(
+                    metadata=k8s.V1ObjectMeta(name=name, labels={"pick": label, "run": run})
+                ),
             )
     informer = Informer(
         KubeApi(control_plane.api_client()),
         CONFIG_MAPS,
         namespaces=namespaces[:2],
-        label_selector="pick=on",
+        label_selector=f"pick=on,run={run}",
         page_size=1,  # forces paging through continue tokens
     )
+    everywhere = Informer(
+        KubeApi(control_plane.api_client()), CONFIG_MAPS, label_selector=f"pick=on,run={run}"
+    )
     informer.start()
+    everywhere.start()
     try:
         assert informer.wait_for_sync(30)
         assert sorted(informer.indexer.keys()) == sorted(f"{ns}/yes" for ns in namespaces[:2])
         assert informer.by_index("namespace", namespaces[0])[0].name == "yes"
+        assert everywhere.wait_for_sync(30)
+        assert sorted(everywhere.indexer.keys()) == sorted(f"{ns}/yes" for ns in namespaces)
     finally:
         informer.stop()
+        everywhere.stop()

@@ -6,6 +6,8 @@ Fixtures:
   may restart or compact without disturbing the others.
 - `keycloak`: the shared canonical Keycloak.
 - `keycloak_any_version`: the shared Keycloak of each pinned version.
+- `private_keycloak`: a factory for an exclusive Keycloak that a test may stop
+  and start again (same ports, same database), e.g. to test an outage.
 - `unique_name`: names no other test (or earlier run) uses.
 """
 
@@ -20,7 +22,7 @@ import pytest
 
 from .config import canonical_keycloak_version, keycloak_versions
 from .controlplane import ControlPlane, ControlPlaneEndpoint, wait_for_default_namespace
-from .keycloak_server import KeycloakEndpoint
+from .keycloak_server import KeycloakEndpoint, KeycloakServer
 from .shared import RUN_DIR_ENV, SharedEnvironment, new_run_dir
 
 _OWNER = "keycloak_controller_testenv_owner"
@@ -116,3 +118,26 @@ def unique_name() -> Callable[[str], str]:
         return f"{prefix.lower()[:40]}-{uuid.uuid4().hex[:8]}"
 
     return make
+
+
+PrivateKeycloakFactory = Callable[..., KeycloakServer]
+
+
+@pytest.fixture
+def private_keycloak(
+    shared_environment: SharedEnvironment,
+) -> Iterator[PrivateKeycloakFactory]:
+    started: list[KeycloakServer] = []
+
+    def start(version: str | None = None) -> KeycloakServer:
+        chosen = version or canonical_keycloak_version()
+        server = KeycloakServer(
+            chosen, shared_environment.run_dir / f"private-keycloak-{uuid.uuid4().hex[:8]}"
+        )
+        started.append(server)
+        server.start()
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -1,0 +1,214 @@
+"""The desired client (pure): a KeycloakClient spec as canonical Keycloak models.
+
+- `desired_client`: the ClientRepresentation to diff (mappers and scopes apart).
+- `plan_mappers`, `plan_scopes`: what to create, update, delete, attach, detach.
+- `admin_roles_requested`: the realm-admin-level roles a service account asks for.
+- `credentials_data`: the credentials Secret's keys (documented in the API type).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from keycloak_controller.api.client import AccessType, KeycloakClientSpec, ProtocolMapper
+from keycloak_controller.api.roles import RoleMappings
+from keycloak_controller.keycloak.diff import diff
+from keycloak_controller.keycloak.models import ClientRepresentation, ProtocolMapperRepresentation
+from keycloak_controller.keycloak.secrets import Secret
+
+# Keycloak keeps these settings as client attributes.
+PKCE_ATTRIBUTE = "pkce.code.challenge.method"
+DEVICE_GRANT_ATTRIBUTE = "oauth2.device.authorization.grant.enabled"
+POST_LOGOUT_ATTRIBUTE = "post.logout.redirect.uris"
+# Fields reconciled by their own endpoints, never through the client PUT.
+SEPARATELY_MANAGED = ("protocolMappers", "defaultClientScopes", "optionalClientScopes")
+
+# The client whose roles administer a realm, and the master realm's admin role.
+REALM_MANAGEMENT = "realm-management"
+ADMIN_REALM_ROLES = frozenset({"admin", "create-realm"})
+
+# Keys of the credentials Secret.
+KEY_CLIENT_ID = "client-id"
+KEY_CLIENT_SECRET = "client-secret"  # noqa: S105 - a key name
+KEY_ISSUER = "issuer"
+KEY_TOKEN_ENDPOINT = "token-endpoint"  # noqa: S105 - a key name
+KEY_AUTH_ENDPOINT = "authorization-endpoint"
+KEY_USERINFO_ENDPOINT = "userinfo-endpoint"
+KEY_JWKS_URI = "jwks-uri"
+
+
+def desired_client(
+    spec: KeycloakClientSpec,
+    ownership_attributes: dict[str, str],
+    client_secret: Secret | None = None,
+) -> ClientRepresentation:
+    flows = spec.effective_flows()
+    attributes: dict[str, str] = dict(spec.attributes or {})
+    attributes[DEVICE_GRANT_ATTRIBUTE] = str(flows.device_authorization).lower()
+    if spec.pkce_method is not None:
+        attributes[PKCE_ATTRIBUTE] = spec.pkce_method.value
+    if spec.post_logout_redirect_uris is not None:
+        attributes[POST_LOGOUT_ATTRIBUTE] = "##".join(spec.post_logout_redirect_uris)
+    attributes.update(ownership_attributes)
+    fields: dict[str, Any] = {
+        "clientId": spec.client_id,
+        "name": spec.name,
+        "description": spec.description,
+        "enabled": spec.enabled,
+        "protocol": spec.protocol,
+        "publicClient": spec.access_type is AccessType.PUBLIC,
+        "bearerOnly": spec.access_type is AccessType.BEARER_ONLY,
+        "standardFlowEnabled": flows.standard,
+        "implicitFlowEnabled": flows.implicit,
+        "directAccessGrantsEnabled": flows.direct_access_grants,
+        "serviceAccountsEnabled": flows.service_accounts,
+        "consentRequired": spec.consent_required,
+        "rootUrl": spec.root_url,
+        "baseUrl": spec.base_url,
+        "adminUrl": spec.admin_url,
+        "redirectUris": spec.redirect_uris,
+        "webOrigins": spec.web_origins,
+        "attributes": attributes,
+    }
+    if spec.access_type is AccessType.CONFIDENTIAL:
+        fields["clientAuthenticatorType"] = "client-secret"
+        if client_secret is not None:
+            fields["secret"] = client_secret.reveal()
+    return ClientRepresentation.model_validate({k: v for k, v in fields.items() if v is not None})
+
+
+def client_update(
+    desired: ClientRepresentation, actual: ClientRepresentation
+) -> ClientRepresentation | None:
+    """The PUT body (actual with the differing fields applied), or None when in sync.
+
+    Keycloak's client PUT resets unsent booleans on some versions, so the body
+    is the whole actual client with the changes merged in (maps merged key by key).
+    """
+    changes = {
+        k: v for k, v in diff(desired, actual).changes.items() if k not in SEPARATELY_MANAGED
+    }
+    if not changes:
+        return None
+    merged = actual.model_dump(by_alias=True, exclude_none=True, mode="json")
+    for key in SEPARATELY_MANAGED:
+        merged.pop(key, None)
+    for key, value in changes.items():
+        current = merged.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            merged[key] = {**current, **value}
+        else:
+            merged[key] = value
+    return ClientRepresentation.model_validate(merged)
+
+
+def changed_fields(desired: ClientRepresentation, actual: ClientRepresentation) -> list[str]:
+    """Names of the differing fields (for messages; values are never shown)."""
+    return sorted(k for k in diff(desired, actual).changes if k not in SEPARATELY_MANAGED)
+
+
+# --- protocol mappers ---------------------------------------------------------------
+
+
+@dataclass
+class MapperPlan:
+    create: list[ProtocolMapperRepresentation] = field(default_factory=list)
+    update: list[ProtocolMapperRepresentation] = field(default_factory=list)  # carry ids
+    delete: list[str] = field(default_factory=list)  # ids
+
+    def __bool__(self) -> bool:
+        return bool(self.create or self.update or self.delete)
+
+
+def plan_mappers(
+    desired: Sequence[ProtocolMapper], actual: Sequence[ProtocolMapperRepresentation]
+) -> MapperPlan:
+    """The spec's mappers are authoritative: missing ones created, others deleted."""
+    plan = MapperPlan()
+    by_name = {m.name: m for m in actual if m.name}
+    for mapper in desired:
+        want = ProtocolMapperRepresentation(
+            name=mapper.name,
+            protocol="openid-connect",
+            protocol_mapper=mapper.protocol_mapper,
+            config=dict(mapper.config),
+        )
+        have = by_name.get(mapper.name)
+        if have is None:
+            plan.create.append(want)
+        elif have.protocol_mapper != mapper.protocol_mapper or any(
+            (have.config or {}).get(k) != v for k, v in mapper.config.items()
+        ):
+            if have.protocol_mapper != mapper.protocol_mapper:
+                # The type of a mapper cannot change in place.
+                plan.delete.append(have.id or "")
+                plan.create.append(want)
+            else:
+                want.id = have.id
+                want.config = {**(have.config or {}), **mapper.config}
+                plan.update.append(want)
+    wanted = {m.name for m in desired}
+    plan.delete.extend(m.id for m in actual if m.name not in wanted and m.id)
+    return plan
+
+
+# --- client scopes -------------------------------------------------------------------
+
+
+@dataclass
+class ScopePlan:
+    attach: list[str] = field(default_factory=list)  # scope names
+    detach: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.attach or self.detach)
+
+
+def plan_scopes(desired: Sequence[str] | None, actual: Sequence[str] | None) -> ScopePlan:
+    if desired is None:
+        return ScopePlan()
+    have = set(actual or ())
+    want = set(desired)
+    return ScopePlan(sorted(want - have), sorted(have - want))
+
+
+# --- service account roles ---------------------------------------------------------
+
+
+def admin_roles_requested(mappings: RoleMappings | None) -> list[str]:
+    """Realm-admin-level roles in `mappings`: any realm-management client role, admin."""
+    if mappings is None:
+        return []
+    found = [f"realm role {r}" for r in mappings.realm_roles or () if r in ADMIN_REALM_ROLES]
+    for client_id, names in (mappings.client_roles or {}).items():
+        if client_id == REALM_MANAGEMENT or client_id.endswith("-realm"):
+            # <realm>-realm clients in master administer that realm.
+            found.extend(f"{client_id} role {n}" for n in names)
+    return found
+
+
+# --- the credentials Secret ----------------------------------------------------------
+
+
+def oidc_endpoints(base_url: str, realm: str) -> dict[str, str]:
+    issuer = f"{base_url.rstrip('/')}/realms/{realm}"
+    protocol = f"{issuer}/protocol/openid-connect"
+    return {
+        KEY_ISSUER: issuer,
+        KEY_TOKEN_ENDPOINT: f"{protocol}/token",
+        KEY_AUTH_ENDPOINT: f"{protocol}/auth",
+        KEY_USERINFO_ENDPOINT: f"{protocol}/userinfo",
+        KEY_JWKS_URI: f"{protocol}/certs",
+    }
+
+
+def credentials_data(
+    client_id: str, client_secret: Secret | None, base_url: str, realm: str
+) -> dict[str, str]:
+    """The Secret's string data; `client-secret` only for confidential clients."""
+    data = {KEY_CLIENT_ID: client_id, **oidc_endpoints(base_url, realm)}
+    if client_secret is not None:
+        data[KEY_CLIENT_SECRET] = client_secret.reveal()
+    return data

@@ -1,0 +1,107 @@
+"""Kubernetes-side helpers the reconcilers share: namespace labels, owned Secrets, parsing."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from typing import TypeVar
+
+from pydantic import ValidationError
+
+from keycloak_controller.api.common import CustomResource
+from keycloak_controller.runtime.kubeapi import ApiException, KubeApi
+from keycloak_controller.runtime.objects import SECRETS, KubeObject
+
+from .kinds import NAMESPACES
+from .reasons import INVALID_SPEC, Problem
+
+CR = TypeVar("CR", bound=CustomResource)
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+
+
+def parse(model: type[CR], obj: KubeObject) -> CR:
+    """Validate a cached object into its API model; a bad object is InvalidSpec."""
+    try:
+        return model.model_validate(obj.raw)
+    except ValidationError as error:
+        # Pydantic's message can echo input values; keep only field locations.
+        fields = ", ".join(".".join(map(str, e["loc"])) for e in error.errors()[:5])
+        raise Problem(INVALID_SPEC, f"the object does not match the schema at: {fields}") from None
+
+
+def namespace_labels(api: KubeApi, namespace: str) -> dict[str, str]:
+    try:
+        obj = api.get(NAMESPACES.object_path("", namespace))
+    except ApiException as error:
+        if error.status == 404:
+            return {}
+        raise
+    return dict((obj.get("metadata") or {}).get("labels") or {})
+
+
+def namespace_terminating(api: KubeApi, namespace: str) -> bool:
+    try:
+        obj = api.get(NAMESPACES.object_path("", namespace))
+    except ApiException as error:
+        return bool(error.status == 404)
+    return bool((obj.get("metadata") or {}).get("deletionTimestamp"))
+
+
+def secret_data(obj: KubeObject | None) -> dict[str, str] | None:
+    """A Secret's data decoded to strings (None when it does not exist)."""
+    if obj is None:
+        return None
+    out: dict[str, str] = {}
+    for key, value in (obj.get("data") or {}).items():
+        try:
+            out[key] = base64.b64decode(str(value)).decode("utf-8")
+        except ValueError:
+            out[key] = ""
+    return out
+
+
+def write_owned_secret(
+    api: KubeApi,
+    namespace: str,
+    name: str,
+    data: Mapping[str, str],
+    owner: KubeObject,
+    existing: KubeObject | None,
+) -> None:
+    """Create or replace the Secret so that it holds exactly `data`, owned by `owner`."""
+    body = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {MANAGED_BY_LABEL: "keycloak-controller"},
+            "ownerReferences": [
+                {
+                    "apiVersion": owner.api_version,
+                    "kind": owner.kind,
+                    "name": owner.name,
+                    "uid": owner.uid,
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        },
+        "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
+    }
+    if existing is None:
+        try:
+            api.request("POST", SECRETS.collection_path(namespace), body=body)
+            return
+        except ApiException as error:
+            if error.status != 409:
+                raise
+            current = api.get(SECRETS.object_path(namespace, name))
+            existing = KubeObject(current)
+    body["metadata"]["resourceVersion"] = existing.resource_version  # type: ignore[index]
+    api.request("PUT", SECRETS.object_path(namespace, name), body=body)
+
+
+def controlled_by(obj: KubeObject, owner_uid: str) -> bool:
+    return any(ref.controller and ref.uid == owner_uid for ref in obj.owner_references)

@@ -1,0 +1,81 @@
+"""Who owns a Keycloak object: attributes stamped on it name the custom resource.
+
+Realms and clients carry string attributes:
+    keycloak-controller.dev/managed-by      keycloak-controller
+    keycloak-controller.dev/owner-namespace <namespace of the CR>
+    keycloak-controller.dev/owner-name      <name of the CR>
+    keycloak-controller.dev/owner-uid       <uid of the CR>
+Decisions:
+- OWNED: the attributes name this CR (same namespace and name). A different
+  uid with the same namespace and name is a previous incarnation of this CR
+  (deleted with Retain and recreated) and counts as owned; the uid is re-stamped.
+- UNOWNED: no managed-by attribute; adopted only with `adoptExisting: true`.
+- FOREIGN: another CR owns it; never written, never deleted.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+PREFIX = "keycloak-controller.dev/"
+MANAGED_BY = PREFIX + "managed-by"
+OWNER_NAMESPACE = PREFIX + "owner-namespace"
+OWNER_NAME = PREFIX + "owner-name"
+OWNER_UID = PREFIX + "owner-uid"
+MANAGER = "keycloak-controller"
+
+
+class Ownership(enum.Enum):
+    OWNED = "owned"
+    UNOWNED = "unowned"
+    FOREIGN = "foreign"
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The custom resource that manages a Keycloak object."""
+
+    kind: str
+    namespace: str
+    name: str
+    uid: str
+
+    def attributes(self) -> dict[str, str]:
+        return {
+            MANAGED_BY: MANAGER,
+            OWNER_NAMESPACE: self.namespace,
+            OWNER_NAME: self.name,
+            OWNER_UID: self.uid,
+        }
+
+    def decide(self, attributes: Mapping[str, str] | None) -> Ownership:
+        attributes = attributes or {}
+        if attributes.get(MANAGED_BY) != MANAGER:
+            return Ownership.UNOWNED
+        same = (
+            attributes.get(OWNER_NAMESPACE) == self.namespace
+            and attributes.get(OWNER_NAME) == self.name
+        )
+        return Ownership.OWNED if same else Ownership.FOREIGN
+
+    def describe_other(self, attributes: Mapping[str, str] | None) -> str:
+        attributes = attributes or {}
+        return (
+            f"{self.kind} {attributes.get(OWNER_NAMESPACE, '?')}/{attributes.get(OWNER_NAME, '?')}"
+        )
+
+
+def conflict_message(
+    owner: Owner, what: str, decision: Ownership, attributes: Mapping[str, str] | None
+) -> str:
+    if decision is Ownership.FOREIGN:
+        return (
+            f"{what} is managed by {owner.describe_other(attributes)}; nothing was written. "
+            "Delete that resource or point this one at another name."
+        )
+    return (
+        f"{what} already exists and no resource manages it; nothing was written. "
+        "Set spec.adoptExisting: true to take it over."
+    )

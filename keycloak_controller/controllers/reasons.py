@@ -1,0 +1,69 @@
+"""Condition reasons (CamelCase) and the exception that carries one out of a reconcile."""
+
+from __future__ import annotations
+
+from keycloak_controller.keycloak import errors as kc_errors
+
+# Ready=True
+SUCCEEDED = "Succeeded"
+CONNECTED = "Connected"
+# Ready=False, Reconciling=True: the controller keeps trying by itself.
+PROGRESSING = "Progressing"
+DEPENDENCY_NOT_READY = "DependencyNotReady"
+KEYCLOAK_UNAVAILABLE = "KeycloakUnavailable"
+DELETION_BLOCKED = "DeletionBlocked"
+# Ready=False, Stalled=True: a person has to change something.
+OWNERSHIP_CONFLICT = "OwnershipConflict"
+INVALID_SPEC = "InvalidSpec"
+KEYCLOAK_REJECTED = "KeycloakRejected"
+SECRET_NOT_FOUND = "SecretNotFound"  # noqa: S105 - a reason, not a secret
+NOT_GRANTED = "NotGranted"
+INCOMPATIBLE_VERSION = "IncompatibleVersion"
+AUTHENTICATION_FAILED = "AuthenticationFailed"
+
+STALLED_REASONS = frozenset(
+    {
+        OWNERSHIP_CONFLICT,
+        INVALID_SPEC,
+        KEYCLOAK_REJECTED,
+        SECRET_NOT_FOUND,
+        NOT_GRANTED,
+        INCOMPATIBLE_VERSION,
+        AUTHENTICATION_FAILED,
+    }
+)
+
+
+class Problem(Exception):
+    """Why an object cannot be made Ready right now: a reason and an actionable message.
+
+    The message ends up in status and Events, so it must never carry a secret value.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+    @property
+    def stalled(self) -> bool:
+        return self.reason in STALLED_REASONS
+
+
+def problem_from_keycloak(error: kc_errors.KeycloakError, doing: str) -> Problem:
+    """Map a Keycloak client error to a reason; `doing` says what was attempted."""
+    text = f"{doing}: {error}"
+    if isinstance(error, kc_errors.AuthenticationFailed):
+        return Problem(
+            AUTHENTICATION_FAILED,
+            f"{text}. Check the admin credentials Secret of the Keycloak object.",
+        )
+    if isinstance(error, kc_errors.Unavailable | kc_errors.ServerError | kc_errors.RateLimited):
+        return Problem(KEYCLOAK_UNAVAILABLE, f"{text}. Retrying with backoff.")
+    if isinstance(error, kc_errors.UnsupportedByVersion):
+        return Problem(INCOMPATIBLE_VERSION, text)
+    if isinstance(error, kc_errors.Forbidden | kc_errors.Unauthorized):
+        return Problem(
+            KEYCLOAK_REJECTED, f"{text}. The admin account lacks a permission this needs."
+        )
+    return Problem(KEYCLOAK_REJECTED, f"{text}. Fix the spec; retrying with backoff.")

@@ -1,0 +1,208 @@
+"""Run the controllers in-process against a test control plane, watching given namespaces.
+
+Each test's Manager watches only that test's namespaces, so the controllers of
+tests running in parallel never touch each other's objects. Leader election is
+off and the probe server takes a free port.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from kubernetes import client as k8s
+
+from keycloak_controller.controllers.reporting import Timing
+from keycloak_controller.controllers.setup import ControllerOptions, setup_controllers
+from keycloak_controller.keycloak.metrics import REQUESTS
+from keycloak_controller.runtime.manager import Manager, ManagerOptions
+
+from .controlplane import ControlPlaneEndpoint
+from .keycloak_server import KeycloakEndpoint
+
+GROUP_VERSION = ("keycloak-controller.dev", "v1alpha1")
+
+
+def configuration(endpoint: ControlPlaneEndpoint) -> k8s.Configuration:
+    cfg = k8s.Configuration()
+    cfg.host = endpoint.host
+    cfg.ssl_ca_cert = endpoint.ca_cert
+    cfg.cert_file = endpoint.admin_cert
+    cfg.key_file = endpoint.admin_key
+    return cfg
+
+
+@contextmanager
+def running_controllers(
+    endpoint: ControlPlaneEndpoint,
+    namespaces: Sequence[str],
+    *,
+    resync_period: float = 600.0,
+    backoff_cap: float = 5.0,
+) -> Iterator[Manager]:
+    manager = Manager(
+        configuration(endpoint),
+        ManagerOptions(probe_port=0, graceful_shutdown_timeout=10.0),
+        on_lost_leadership=lambda: None,
+    )
+    controllers = setup_controllers(
+        manager,
+        ControllerOptions(
+            namespaces=list(namespaces),
+            workers=2,
+            timing=Timing(resync_period=resync_period, backoff_base=0.5, backoff_cap=backoff_cap),
+        ),
+    )
+    manager.start()
+    try:
+        yield manager
+    finally:
+        manager.stop()
+        controllers.close()
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll; the timeout is a failure bound, not a measurement."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if predicate():
+                return
+        except k8s.ApiException as error:
+            if error.status != 404:
+                raise
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.2)
+
+
+class Kube:
+    """Small typed helpers over the custom objects and Secrets of one test."""
+
+    def __init__(self, endpoint: ControlPlaneEndpoint) -> None:
+        self.api_client = endpoint.api_client()
+        self.custom = k8s.CustomObjectsApi(self.api_client)
+        self.core = k8s.CoreV1Api(self.api_client)
+        self._lock = threading.Lock()
+
+    def namespace(self, name: str, labels: dict[str, str] | None = None) -> str:
+        self.core.create_namespace(
+            k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name, labels=labels))
+        )
+        return name
+
+    def secret(self, namespace: str, name: str, data: dict[str, str]) -> None:
+        encoded = {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}
+        self.core.create_namespaced_secret(
+            namespace, k8s.V1Secret(metadata=k8s.V1ObjectMeta(name=name), data=encoded)
+        )
+
+    def secret_data(self, namespace: str, name: str) -> dict[str, str] | None:
+        try:
+            secret = self.core.read_namespaced_secret(name, namespace)
+        except k8s.ApiException as error:
+            if error.status == 404:
+                return None
+            raise
+        return {k: base64.b64decode(v).decode() for k, v in (secret.data or {}).items()}
+
+    def create(self, plural: str, namespace: str, body: dict[str, Any]) -> None:
+        self.custom.create_namespaced_custom_object(*GROUP_VERSION, namespace, plural, body)
+
+    def get(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            obj = self.custom.get_namespaced_custom_object(
+                *GROUP_VERSION, namespace, plural, name
+            )
+        except k8s.ApiException as error:
+            if error.status == 404:
+                return None
+            raise
+        assert isinstance(obj, dict)
+        return obj
+
+    def patch(self, plural: str, namespace: str, name: str, body: dict[str, Any]) -> None:
+        self.custom.patch_namespaced_custom_object(
+            *GROUP_VERSION, namespace, plural, name, body
+        )
+
+    def delete(self, plural: str, namespace: str, name: str) -> None:
+        self.custom.delete_namespaced_custom_object(*GROUP_VERSION, namespace, plural, name)
+
+    def condition(self, plural: str, namespace: str, name: str, type_: str = "Ready") -> Any:
+        obj = self.get(plural, namespace, name) or {}
+        for condition in (obj.get("status") or {}).get("conditions") or []:
+            if condition["type"] == type_:
+                return condition
+        return None
+
+    def is_ready(self, plural: str, namespace: str, name: str) -> bool:
+        obj = self.get(plural, namespace, name) or {}
+        ready = self.condition(plural, namespace, name)
+        generation = (obj.get("metadata") or {}).get("generation")
+        return bool(
+            ready
+            and ready["status"] == "True"
+            and ready.get("observedGeneration") == generation
+            and (obj.get("status") or {}).get("observedGeneration") == generation
+        )
+
+    def reason(self, plural: str, namespace: str, name: str) -> str | None:
+        ready = self.condition(plural, namespace, name)
+        return str(ready["reason"]) if ready else None
+
+
+def keycloak_object(
+    name: str, keycloak: KeycloakEndpoint | str, secret: str, **spec: Any
+) -> dict[str, Any]:
+    url = keycloak if isinstance(keycloak, str) else keycloak.base_url
+    return {
+        "apiVersion": "keycloak-controller.dev/v1alpha1",
+        "kind": "Keycloak",
+        "metadata": {"name": name},
+        "spec": {
+            "external": {"url": url},
+            "auth": {
+                "passwordGrant": {
+                    "usernameSecretRef": {"name": secret, "key": "username"},
+                    "passwordSecretRef": {"name": secret, "key": "password"},
+                }
+            },
+            **spec,
+        },
+    }
+
+
+def realm_object(name: str, keycloak: str, realm_name: str, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "keycloak-controller.dev/v1alpha1",
+        "kind": "KeycloakRealm",
+        "metadata": {"name": name},
+        "spec": {"keycloakRef": {"name": keycloak}, "realmName": realm_name, **spec},
+    }
+
+
+def client_object(name: str, realm: str, client_id: str, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "keycloak-controller.dev/v1alpha1",
+        "kind": "KeycloakClient",
+        "metadata": {"name": name},
+        "spec": {"realmRef": {"name": realm}, "clientId": client_id, **spec},
+    }
+
+
+def keycloak_requests(instance: str, *, writes_only: bool = False) -> float:
+    """Admin API requests the controllers sent to the Keycloak CR `instance` (ns/name)."""
+    total = 0.0
+    for metric in REQUESTS.collect():
+        for sample in metric.samples:
+            if not sample.name.endswith("_total") or sample.labels.get("instance") != instance:
+                continue
+            if writes_only and sample.labels.get("method") == "GET":
+                continue
+            total += sample.value
+    return total

@@ -33,11 +33,23 @@ def testenv_root() -> Path:
     return Path(os.environ.get("KEYCLOAK_CONTROLLER_TESTENV_DIR", REPO_ROOT / ".testenv"))
 
 
+def _owner_alive(run_dir: Path) -> bool:
+    """Run directories end in the owning pytest's pid; never delete a live run's files."""
+    try:
+        os.kill(int(run_dir.name.rsplit("-", 1)[1]), 0)
+    except (ValueError, IndexError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def new_run_dir() -> Path:
     root = testenv_root()
     root.mkdir(parents=True, exist_ok=True)
-    # Old runs keep their logs for a while; older ones are removed.
-    for old in sorted(root.glob("run-*"))[:-_KEEP_RUNS]:
+    # Old runs keep their logs for a while; older finished ones are removed.
+    finished = [run for run in sorted(root.glob("run-*")) if not _owner_alive(run)]
+    for old in finished[:-_KEEP_RUNS]:
         shutil.rmtree(old, ignore_errors=True)
     run = root / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     run.mkdir()

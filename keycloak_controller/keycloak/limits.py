@@ -71,8 +71,10 @@ class RateLimiter:
                 now = self._clock()
                 self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
                 self._updated = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
+                # The epsilon absorbs float rounding, which could otherwise
+                # leave the bucket at 0.999... with ever smaller waits.
+                if self._tokens >= 1 - 1e-9:
+                    self._tokens = max(0.0, self._tokens - 1)
                     return
-                wait = (1 - self._tokens) / self.rate
+                wait = max((1 - self._tokens) / self.rate, 0.001)
             self._sleep(wait)

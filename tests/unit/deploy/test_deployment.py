@@ -116,3 +116,17 @@ def test_namespace_enforces_the_restricted_pod_security_standard(overlay: Render
 def test_graceful_shutdown_outlasts_the_managers_drain(overlay: Rendered) -> None:
     grace = pod_spec(overlay)["terminationGracePeriodSeconds"]
     assert grace > ManagerOptions().graceful_shutdown_timeout
+
+
+def test_run_accepts_the_deployment_args(overlay: Rendered) -> None:
+    from keycloak_controller.cli import build_parser
+
+    parser = build_parser()
+    if "run" not in parser._subparsers._group_actions[0].choices:  # type: ignore[union-attr]
+        pytest.skip("keycloak-controller run does not exist yet")
+    args = [a.replace("$(POD_NAMESPACE)", "team-a") for a in manager(overlay)["args"]]
+    parsed = parser.parse_args(args)
+    assert parsed.command == "run"
+    assert parsed.leader_elect is True
+    assert parsed.probe_address == f":{HTTP_PORT}"
+    assert parsed.namespaces in ("", "team-a")

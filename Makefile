@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 PYTEST_WORKERS ?= 2
 
 .PHONY: help venv provision lint typecheck unit integration test dev openapi models api-diff \
-        crds bench lock clean-testenv
+        crds docs argocd image kind-e2e bench lock clean-testenv
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -35,7 +35,8 @@ lint: venv ## ruff
 typecheck: venv ## mypy (strict)
 	$(VENV)/bin/mypy
 
-unit: venv ## Unit tests (pure logic)
+# Some unit tests render kustomize with the pinned kubectl, hence provision.
+unit: venv provision ## Unit tests (pure logic)
 	$(VENV)/bin/pytest tests/unit -n $(PYTEST_WORKERS) -q
 
 integration: venv provision ## Integration and multi-version tests against the real components
@@ -55,8 +56,22 @@ models: venv ## Regenerate the canonical Pydantic models from the canonical spec
 api-diff: venv ## Report the Admin API differences between the pinned specs
 	$(PY) hack/diff_openapi.py
 
-crds: venv ## Regenerate crds/ from keycloak_controller/api
+crds: venv ## Regenerate crds/ (and deploy/base/crds/) from keycloak_controller/api
 	$(PY) hack/gen_crds.py
+	$(PY) hack/gen_crds.py --out deploy/base/crds
+
+docs: venv ## Regenerate docs/crd-reference.md from keycloak_controller/api
+	$(PY) hack/gen_crd_docs.py
+
+argocd: venv ## Regenerate deploy/argocd/argocd-cm.yaml from the health.lua files
+	$(PY) hack/gen_argocd_cm.py
+
+IMAGE ?= keycloak-controller:dev
+image: ## Build the container image with docker or podman (needs a running engine)
+	bash hack/build-image.sh $(IMAGE)
+
+kind-e2e: ## On a machine with Docker: kind cluster, image, Keycloak, deploy, samples Ready
+	bash hack/kind/e2e.sh
 
 bench: venv provision ## Benchmarks against the real components; JSON in bench/results/
 	$(PY) bench/runtime_bench.py

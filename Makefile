@@ -54,7 +54,7 @@ models: venv ## Regenerate the canonical Pydantic models from the canonical spec
 	bash hack/gen-models.sh
 
 api-diff: venv ## Report the Admin API differences between the pinned specs
-	$(PY) hack/diff_openapi.py
+	$(PY) hack/diff_openapi.py --output docs/keycloak-api-differences.md
 
 crds: venv ## Regenerate crds/ (and deploy/base/crds/) from keycloak_controller/api
 	$(PY) hack/gen_crds.py

@@ -13,7 +13,7 @@ from keycloak_controller.runtime.kubeapi import ApiException, KubeApi
 from keycloak_controller.runtime.objects import SECRETS, KubeObject
 
 from .kinds import NAMESPACES
-from .reasons import INVALID_SPEC, Problem
+from .reasons import INVALID_SPEC, NOT_GRANTED, Problem
 
 CR = TypeVar("CR", bound=CustomResource)
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
@@ -30,11 +30,26 @@ def parse(model: type[CR], obj: KubeObject) -> CR:
 
 
 def namespace_labels(api: KubeApi, namespace: str) -> dict[str, str]:
+    """The labels of a Namespace, to match a `namespaceSelector` grant.
+
+    Callers read them only when a grant actually has a namespaceSelector, so an
+    install without the Namespace rule (deploy/namespaced) works as long as its
+    grants name namespaces. If the RBAC forbids the read, the grant cannot be
+    evaluated: fail closed with a condition that says what to change.
+    """
     try:
         obj = api.get(NAMESPACES.object_path("", namespace))
     except ApiException as error:
         if error.status == 404:
             return {}
+        if error.status == 403:
+            raise Problem(
+                NOT_GRANTED,
+                f"a namespaceSelector grant needs the labels of Namespace {namespace}, and the "
+                "controller's RBAC does not allow reading Namespaces (deploy/namespaced grants "
+                "none); select the namespace by name in the grant, or give the controller get "
+                "on namespaces as deploy/default does",
+            ) from None
         raise
     return dict((obj.get("metadata") or {}).get("labels") or {})
 

@@ -2,7 +2,12 @@
 
 Each test's Manager watches only that test's namespaces, so the controllers of
 tests running in parallel never touch each other's objects. Leader election is
-off and the probe server takes a free port.
+off unless a test asks for it, and the probe server takes a free port.
+
+The controllers authenticate as the controller's ServiceAccount with a token
+from the TokenRequest API, bound by nothing but the RBAC in deploy/default
+(`testing.rbac`), so every controller test also proves that RBAC sufficient.
+A test's own setup and assertions use the admin client (`Kube`).
 """
 
 from __future__ import annotations
@@ -12,22 +17,31 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
+import requests
 from kubernetes import client as k8s
 
+from keycloak_controller.api import Keycloak
+from keycloak_controller.controllers.connections import ConnectionRegistry
 from keycloak_controller.controllers.reporting import Timing
-from keycloak_controller.controllers.setup import ControllerOptions, setup_controllers
+from keycloak_controller.controllers.secrets import SecretReader
+from keycloak_controller.controllers.setup import ControllerOptions, Controllers, setup_controllers
+from keycloak_controller.keycloak.client import KeycloakAdmin
 from keycloak_controller.keycloak.metrics import REQUESTS
+from keycloak_controller.runtime.leaderelection import LeaderElectionConfig
 from keycloak_controller.runtime.manager import Manager, ManagerOptions
 
 from .controlplane import ControlPlaneEndpoint
 from .keycloak_server import KeycloakEndpoint
+from .rbac import ControllerIdentity, controller_identity
 
 GROUP_VERSION = ("keycloak-controller.dev", "v1alpha1")
 
 
 def configuration(endpoint: ControlPlaneEndpoint) -> k8s.Configuration:
+    """The admin's configuration (client certificate; RBAC does not apply to it)."""
     cfg = k8s.Configuration()
     cfg.host = endpoint.host
     cfg.ssl_ca_cert = endpoint.ca_cert
@@ -36,17 +50,94 @@ def configuration(endpoint: ControlPlaneEndpoint) -> k8s.Configuration:
     return cfg
 
 
+class TokenRecorder:
+    """Records the tokens Keycloak hands the controllers' admin clients.
+
+    A `requests` response hook on each admin client's session, installed before
+    the client sends anything: every access and refresh token the token
+    endpoint returns is kept, so a test can look for them where they must not be.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tokens: set[str] = set()
+
+    def hook(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if not response.url.endswith("/protocol/openid-connect/token") or not response.ok:
+            return
+        body = response.json()
+        with self._lock:
+            for name in ("access_token", "refresh_token", "id_token"):
+                if body.get(name):
+                    self._tokens.add(str(body[name]))
+
+    @property
+    def tokens(self) -> set[str]:
+        with self._lock:
+            return set(self._tokens)
+
+
+class RecordingConnectionRegistry(ConnectionRegistry):
+    """The controllers' ConnectionRegistry, with a TokenRecorder on every client it builds."""
+
+    def __init__(self, recorder: TokenRecorder) -> None:
+        super().__init__()
+        self.recorder = recorder
+        self._hooked: set[int] = set()
+        self._hook_lock = threading.Lock()
+
+    def admin_for(self, keycloak: Keycloak, reader: SecretReader) -> KeycloakAdmin:
+        # Held across the build, so no worker can use a new client before its hook is on.
+        with self._hook_lock:
+            admin = super().admin_for(keycloak, reader)
+            if id(admin) not in self._hooked:
+                admin.transport.session.hooks["response"].append(self.recorder.hook)
+                self._hooked.add(id(admin))
+            return admin
+
+
+@dataclass
+class ControllerRun:
+    """A running in-process controller manager and what a test may inspect about it."""
+
+    manager: Manager
+    controllers: Controllers
+    identity: ControllerIdentity | None
+    tokens: TokenRecorder = field(default_factory=TokenRecorder)
+
+    @property
+    def metrics_url(self) -> str:
+        assert self.manager.server is not None
+        return f"http://127.0.0.1:{self.manager.server.port}/metrics"
+
+
 @contextmanager
-def running_controllers(
+def controller_run(
     endpoint: ControlPlaneEndpoint,
     namespaces: Sequence[str],
     *,
     resync_period: float = 600.0,
     backoff_cap: float = 5.0,
-) -> Iterator[Manager]:
+    identity: ControllerIdentity | None = None,
+    as_admin: bool = False,
+    leader_election: LeaderElectionConfig | None = None,
+    record_tokens: bool = False,
+) -> Iterator[ControllerRun]:
+    """Run the controllers as the deploy/default ServiceAccount (or `identity`).
+
+    `as_admin=True` runs them with the admin's client certificate instead, for a
+    test that is about something other than RBAC and must not depend on it.
+    """
+    if as_admin:
+        config, who = configuration(endpoint), None
+    else:
+        who = identity or controller_identity(endpoint)
+        config = who.configuration()
     manager = Manager(
-        configuration(endpoint),
-        ManagerOptions(probe_port=0, graceful_shutdown_timeout=10.0),
+        config,
+        ManagerOptions(
+            probe_port=0, graceful_shutdown_timeout=10.0, leader_election=leader_election
+        ),
         on_lost_leadership=lambda: None,
     )
     controllers = setup_controllers(
@@ -57,12 +148,38 @@ def running_controllers(
             timing=Timing(resync_period=resync_period, backoff_base=0.5, backoff_cap=backoff_cap),
         ),
     )
+    run = ControllerRun(manager, controllers, who)
+    if record_tokens:
+        # Nothing has run yet, so no client exists that the recorder could miss.
+        controllers.context.connections = RecordingConnectionRegistry(run.tokens)
     manager.start()
     try:
-        yield manager
+        yield run
     finally:
         manager.stop()
         controllers.close()
+
+
+@contextmanager
+def running_controllers(
+    endpoint: ControlPlaneEndpoint,
+    namespaces: Sequence[str],
+    *,
+    resync_period: float = 600.0,
+    backoff_cap: float = 5.0,
+    identity: ControllerIdentity | None = None,
+    leader_election: LeaderElectionConfig | None = None,
+) -> Iterator[Manager]:
+    """`controller_run` for tests that only need the Manager."""
+    with controller_run(
+        endpoint,
+        namespaces,
+        resync_period=resync_period,
+        backoff_cap=backoff_cap,
+        identity=identity,
+        leader_election=leader_election,
+    ) as run:
+        yield run.manager
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:

@@ -93,7 +93,14 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--log-level",
         default=_env("log-level", "info"),
         choices=["debug", "info", "warning", "error"],
-        help="log level (default info); logs are JSON, or readable text on a terminal",
+        help="log level (default info)",
+    )
+    run.add_argument(
+        "--log-format",
+        default=_env("log-format", "auto"),
+        choices=["auto", "json", "console"],
+        help="json lines, or readable console text; auto (default): console when stderr is a "
+        "terminal, else json",
     )
 
 
@@ -113,25 +120,14 @@ def split_address(address: str) -> tuple[str, int]:
     return (host or "0.0.0.0", int(port))  # noqa: S104 - probes must be reachable in a pod
 
 
-def configure_logging(level_name: str) -> None:
-    import structlog
-
+def configure_logging(level_name: str, log_format: str = "auto") -> None:
     from keycloak_controller.runtime import logging as runtime_logging
 
     level = getattr(logging, level_name.upper())
-    runtime_logging.configure(level)
-    if sys.stderr.isatty():
+    if log_format == "auto":
         # A person is watching: readable lines instead of JSON.
-        structlog.configure(
-            processors=[
-                structlog.contextvars.merge_contextvars,
-                structlog.processors.add_log_level,
-                structlog.processors.TimeStamper(fmt="%H:%M:%S"),
-                structlog.dev.ConsoleRenderer(),
-            ],
-            wrapper_class=structlog.make_filtering_bound_logger(level),
-            logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        )
+        log_format = "console" if sys.stderr.isatty() else "json"
+    runtime_logging.configure(level, log_format="console" if log_format == "console" else "json")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -143,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     from keycloak_controller.runtime.leaderelection import LeaderElectionConfig
     from keycloak_controller.runtime.manager import Manager, ManagerOptions
 
-    configure_logging(args.log_level)
+    configure_logging(args.log_level, args.log_format)
     configuration = k8s.Configuration()
     in_cluster = False
     if args.kubeconfig:

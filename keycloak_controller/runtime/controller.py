@@ -11,6 +11,9 @@ Result handling, exactly controller-runtime's `reconcileHandler` (`done` always 
 | otherwise               | forget                           | success         |
 
 A reconcile that raises never kills its worker (controller-runtime's RecoverPanic).
+A 409 Conflict from the apiserver is the expected loss of an optimistic-lock
+race (the object changed since the cache saw it): it is requeued like any error
+but logged at info without a traceback, since nothing is wrong.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import uuid
 from .handler import EnqueueRequestForObject, EnqueueRequestForOwner, EnqueueRequestsFromMapFunc
 from .handler import MapFunc as MapFunc
 from .informer import EventHandler, Informer
+from .kubeapi import ApiException, status_reason
 from .logging import get_logger, reconcile_context
 from .metrics import Metrics
 from .ratelimit import RateLimiter
@@ -157,6 +161,13 @@ class Controller:
             self.queue.add_rate_limited(request)
             self.metrics.reconcile_errors_total.labels(controller=name).inc()
             self.metrics.reconcile_total.labels(controller=name, result="error").inc()
+            if is_conflict(error):
+                log.info(
+                    "reconcile lost an update race (409 Conflict); requeued with backoff",
+                    reason=status_reason(error) if isinstance(error, ApiException) else "",
+                    requeues=self.queue.num_requeues(request),
+                )
+                return
             log.error(
                 "reconcile failed; requeued with backoff",
                 error=f"{type(error).__name__}: {error}",
@@ -182,3 +193,8 @@ class Controller:
             self.queue.forget(request)
             self.metrics.reconcile_total.labels(controller=name, result="success").inc()
             log.debug("reconciled")
+
+
+def is_conflict(error: BaseException) -> bool:
+    """A 409 from the apiserver: someone else wrote the object since we read it."""
+    return isinstance(error, ApiException) and error.status == 409

@@ -1,4 +1,5 @@
-"""structlog JSON logs; reconcile context (controller, key, reconcile_id) rides contextvars.
+"""structlog logs, JSON or console; reconcile context (controller, key, reconcile_id)
+rides contextvars.
 
 Contextvars are per thread, so each worker's bound keys never leak into another's lines.
 """
@@ -9,24 +10,38 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 import structlog
 
+LogFormat = Literal["json", "console"]
 
-def configure(level: int = logging.INFO, stream: TextIO | None = None) -> None:
-    """Route structlog and stdlib logging through one JSON renderer."""
+
+def configure(
+    level: int = logging.INFO,
+    stream: TextIO | None = None,
+    *,
+    log_format: LogFormat = "json",
+) -> None:
+    """Route structlog and stdlib logging through one renderer.
+
+    `json` (the default, for log pipelines): one JSON object per line with an
+    ISO UTC timestamp. `console`: readable, coloured lines for a person at a
+    terminal; it renders tracebacks itself.
+    """
+    console = log_format == "console"
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.TimeStamper(fmt="%H:%M:%S" if console else "iso", utc=not console),
     ]
+    renderer: list[Any] = (
+        [structlog.dev.ConsoleRenderer()]
+        if console
+        else [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+    )
     structlog.configure(
-        processors=[
-            *shared,
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
-        ],
+        processors=[*shared, *renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
         cache_logger_on_first_use=False,
@@ -34,11 +49,7 @@ def configure(level: int = logging.INFO, stream: TextIO | None = None) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.format_exc_info,
-                structlog.processors.JSONRenderer(),
-            ],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderer],
             foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
         )
     )

@@ -29,14 +29,16 @@ from dataclasses import dataclass
 from types import FrameType
 
 from kubernetes import client as k8s
+from prometheus_client import REGISTRY, CollectorRegistry
 
 from .controller import Controller
 from .informer import Informer
 from .kubeapi import KubeApi
 from .leaderelection import LeaderElectionConfig, LeaderElector, _exit_process
 from .logging import get_logger
-from .metrics import Metrics
+from .metrics import Metrics, merged_registry
 from .objects import ResourceKind
+from .ratelimit import RateLimiter
 from .reconcile import Reconciler
 from .server import ProbeServer
 
@@ -52,6 +54,9 @@ class ManagerOptions:
     probe_port: int = 8080  # 0 picks a free port (tests)
     cache_sync_timeout: float = 120.0
     graceful_shutdown_timeout: float = 30.0
+    # Served on /metrics after the manager's own registry. The default is the
+    # process-wide registry, where libraries (the Keycloak client) register.
+    extra_metrics_registries: tuple[CollectorRegistry, ...] = (REGISTRY,)
 
 
 class CacheSyncTimeoutError(RuntimeError):
@@ -68,6 +73,10 @@ class Manager:
     ) -> None:
         self.options = options or ManagerOptions()
         self.metrics = Metrics()
+        # What /metrics shows: this manager's series, then the extra registries'.
+        self.served_registry = merged_registry(
+            self.metrics.registry, *self.options.extra_metrics_registries
+        )
         self._configuration = copy.copy(configuration)
         # Informers and reconcilers get this handle now; its pool is sized in start().
         self.api = KubeApi(k8s.ApiClient(copy.copy(configuration)))
@@ -113,10 +122,21 @@ class Manager:
         self.informers.append(informer)
         return informer
 
-    def controller(self, name: str, reconciler: Reconciler, *, workers: int = 1) -> Controller:
+    def controller(
+        self,
+        name: str,
+        reconciler: Reconciler,
+        *,
+        workers: int = 1,
+        rate_limiter: RateLimiter | None = None,
+    ) -> Controller:
+        """A controller on this manager; `rate_limiter` replaces the default limiter of
+        its queue (client-go's per-item exponential plus the overall token bucket)."""
         if any(c.name == name for c in self.controllers):
             raise ValueError(f"controller {name!r} already exists")
-        controller = Controller(name, reconciler, workers=workers, metrics=self.metrics)
+        controller = Controller(
+            name, reconciler, workers=workers, rate_limiter=rate_limiter, metrics=self.metrics
+        )
         self.controllers.append(controller)
         return controller
 
@@ -138,7 +158,7 @@ class Manager:
         self.api.api_client = k8s.ApiClient(configuration)
 
         self.server = ProbeServer(
-            self.metrics.registry,
+            self.served_registry,
             self.ready,
             host=self.options.probe_host,
             port=self.options.probe_port,

@@ -1,14 +1,19 @@
 """Prometheus series with controller-runtime's names and labels.
 
 Each Manager owns one `Metrics` with its own CollectorRegistry, so two managers
-in one process (tests, benchmarks) never collide on registration.
+in one process (tests, benchmarks) never collide on registration. Libraries
+register into prometheus_client's process-wide default registry instead (the
+Keycloak client's metrics, the process and GC collectors); /metrics serves
+`merged_registry(own, default)`, a registry that reads both at scrape time
+without registering anything into either.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics_core import Metric
 
 # controller-runtime pkg/internal/controller/metrics/metrics.go
 RECONCILE_TIME_BUCKETS = (
@@ -157,3 +162,32 @@ class PrometheusQueueMetrics:
         # Computed at scrape time instead of client-go's 500 ms ticker: no extra thread.
         self._unfinished.set_function(unfinished)
         self._longest.set_function(longest)
+
+
+class _Merged:
+    """A collector that yields the families of several registries; the first one wins
+    a name that appears in more than one (a family must appear once per scrape)."""
+
+    def __init__(self, registries: tuple[CollectorRegistry, ...]) -> None:
+        self.registries = registries
+
+    def collect(self) -> Iterator[Metric]:
+        seen: set[str] = set()
+        for registry in self.registries:
+            for family in registry.collect():
+                if family.name in seen:
+                    continue
+                seen.add(family.name)
+                yield family
+
+
+def merged_registry(*registries: CollectorRegistry) -> CollectorRegistry:
+    """A registry to serve that shows every family of `registries`, read at scrape time.
+
+    It owns no metrics, and the merging collector has no `describe`, so nothing is
+    checked or registered in the source registries: any number of managers may
+    serve the same default registry next to their own.
+    """
+    served = CollectorRegistry(auto_describe=False)
+    served.register(_Merged(registries))
+    return served

@@ -52,19 +52,27 @@ class ClientReconciler:
             return self.finalize(obj)
         obj = ensure_finalizer(self.ctx.api, CLIENTS, obj)
         fields: dict[str, Any] = {}
+        client: KeycloakClient | None = None
+        admin: KeycloakAdmin | None = None
+        realm_name = ""
         try:
             client = parse(KeycloakClient, obj)
             realm = self.realm_of(client, require_ready=True)
+            realm_name = realm.spec.realm_name
             _, keycloak = self.ctx.keycloak_of(realm)
             admin = self.ctx.admin(keycloak)
             base_url = keycloak.spec.external.url if keycloak.spec.external else ""
-            fields = self.sync(obj, client, realm.spec.realm_name, admin, base_url)
+            fields = self.sync(obj, client, realm_name, admin, base_url)
             outcome = Outcome(
                 True, reasons.SUCCEEDED, f"Client {client.spec.client_id} is in sync"
             )
         except Problem as problem:
             outcome = Outcome.from_problem(problem)
         except kc_errors.KeycloakError as error:
+            # Whatever we knew about this client may be why it failed (deleted in
+            # Keycloak since the list was read): the retry reads it directly.
+            if admin is not None and client is not None:
+                self.ctx.client_cache.invalidate(admin, realm_name, client.spec.client_id)
             outcome = Outcome.from_problem(
                 reasons.problem_from_keycloak(error, "syncing the client")
             )
@@ -123,7 +131,10 @@ class ClientReconciler:
         if spec.credentials_secret and spec.credentials_secret.existing_secret:
             byo = self.ctx.reader.value(obj.namespace, spec.credentials_secret.existing_secret)
         desired = model.desired_client(spec, owner.attributes(), byo)
-        actual = admin.clients.find(realm, spec.client_id)
+        cache = self.ctx.client_cache
+        # One list per realm per wave instead of one search per client (client_cache).
+        actual = cache.find(admin, realm, spec.client_id)
+        created = False
         if actual is None:
             create = desired.model_copy(
                 update={
@@ -131,9 +142,21 @@ class ClientReconciler:
                     "optional_client_scopes": spec.optional_client_scopes,
                 }
             )
-            uuid = admin.clients.create(realm, create)
-            actual = admin.clients.get(realm, uuid)  # the server's defaults, secret, scopes
-        else:
+            cache.invalidate(admin, realm, spec.client_id)
+            try:
+                uuid = admin.clients.create(realm, create)
+            except kc_errors.Conflict:
+                # It exists after all (made since the cached list was read): read it
+                # and decide on what is really there, as if it had been found.
+                actual = admin.clients.find(realm, spec.client_id)
+                if actual is None:
+                    raise
+            else:
+                read_started = cache.now()
+                actual = admin.clients.get(realm, uuid)  # server defaults, secret, scopes
+                cache.store(admin, realm, actual, read_started)
+                created = True
+        if not created:
             decision = owner.decide(actual.attributes)
             if decision is Ownership.FOREIGN or (
                 decision is Ownership.UNOWNED and not spec.adopt_existing
@@ -147,6 +170,7 @@ class ClientReconciler:
                 )
             update = model.client_update(desired, actual)
             if update is not None:
+                cache.invalidate(admin, realm, spec.client_id)
                 admin.clients.update(realm, actual.id or "", update)
                 # The PUT's result is known: keep the mappers and scopes we read.
                 actual = update.model_copy(
@@ -184,6 +208,8 @@ class ClientReconciler:
         if client.spec.protocol_mappers is None:
             return
         plan = model.plan_mappers(client.spec.protocol_mappers, actual.protocol_mappers or [])
+        if plan.delete or plan.create or plan.update:
+            self.ctx.client_cache.invalidate(admin, realm, client.spec.client_id)
         mappers = admin.client_protocol_mappers
         for mapper_id in plan.delete:
             with contextlib.suppress(kc_errors.NotFound):
@@ -208,6 +234,7 @@ class ClientReconciler:
         }
         if not any(plans.values()):
             return
+        self.ctx.client_cache.invalidate(admin, realm, spec.client_id)
         ids = {s.name: s.id for s in admin.client_scopes.list(realm) if s.name and s.id}
         for optional, plan in plans.items():
             for name in plan.detach:
@@ -316,6 +343,7 @@ class ClientReconciler:
             return True, ""
         if owner_of(obj).decide(actual.attributes) is not Ownership.OWNED:
             return True, f"client {client.spec.client_id} is not owned by this resource; kept"
+        self.ctx.client_cache.invalidate(admin, realm_name, client.spec.client_id)
         with contextlib.suppress(kc_errors.NotFound):
             admin.clients.delete(realm_name, actual.id or "")
         return True, f"client {client.spec.client_id} deleted from Keycloak"

@@ -27,10 +27,16 @@ from .reasons import INVALID_SPEC, Problem
 from .secrets import SecretReader
 
 # Reconciles retry with their own backoff; a worker should not sit in
-# transport retries for 30 s while Keycloak is down.
+# transport retries for 30 s while Keycloak is down. The limits protect Keycloak
+# from a burst of reconciles (a cold start of thousands of objects) while leaving
+# room for every worker: 16 requests in flight, 200 per second sustained.
 CONTROLLER_TRANSPORT = TransportSettings(
     retry=RetryPolicy(max_attempts=3, max_total=8.0, max_wait=2.0),
     breaker_reset_timeout=5.0,
+    pool_size=16,
+    max_concurrency=16,
+    requests_per_second=200.0,
+    burst=50,
 )
 
 

@@ -12,6 +12,7 @@ from keycloak_controller.runtime.kubeapi import KubeApi
 from keycloak_controller.runtime.objects import KubeObject
 
 from . import reasons
+from .client_cache import ClientCache
 from .connections import ConnectionRegistry
 from .kube import namespace_labels, parse
 from .reasons import Problem
@@ -29,6 +30,7 @@ class Context:
     events: EventRecorder
     connections: ConnectionRegistry
     timing: Timing = field(default_factory=Timing)
+    client_cache: ClientCache = field(default_factory=ClientCache)
 
     def __post_init__(self) -> None:
         self.reader = SecretReader(self.secrets, self.api)

@@ -19,6 +19,8 @@ from keycloak_controller.keycloak.secrets import Secret
 from .ownership import PREFIX
 
 SMTP_PASSWORD_DIGEST = PREFIX + "smtp-password-digest"
+# Realm fields Keycloak omits when they hold this value (no policy; events never expire).
+OMITTED_WHEN_EMPTY: dict[str, Any] = {"passwordPolicy": "", "eventsExpiration": 0}
 
 
 def smtp_password_digest(password: Secret, salt: str) -> str:
@@ -106,6 +108,12 @@ def realm_update(
     the password whenever it or the password digest changed.
     """
     changes = diff(desired, actual).changes
+    have = actual.model_dump(by_alias=True, exclude_none=True, mode="json")
+    for key, empty in OMITTED_WHEN_EMPTY.items():
+        # Keycloak leaves these out of the representation when they hold their empty
+        # value; asking for that value is then already satisfied (else: a PUT per resync).
+        if key in changes and changes[key] == empty and have.get(key) in (None, empty):
+            del changes[key]
     if not changes:
         return None
     body: dict[str, Any] = {"realm": desired.realm, **changes}

@@ -16,11 +16,16 @@ Watches:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from keycloak_controller.api import GROUP
+from keycloak_controller.keycloak import metrics as keycloak_metrics
+from keycloak_controller.runtime.controller import Controller
 from keycloak_controller.runtime.events import EventRecorder
+from keycloak_controller.runtime.handler import EnqueueRequestForObject
 from keycloak_controller.runtime.informer import Informer
 from keycloak_controller.runtime.manager import Manager
 from keycloak_controller.runtime.objects import SECRETS, KubeObject, object_key
@@ -109,6 +114,48 @@ class _ParentMapper:
         return [Request.from_key(k) for k in _ref_key(obj, *self.path)]
 
 
+def _expose_keycloak_metrics(manager: Manager) -> None:
+    """Serve the Keycloak client's metrics (module-level collectors) on the manager's
+    /metrics too; the manager's registry holds only the runtime's own metrics."""
+    registry = manager.metrics.registry
+    for collector in (
+        keycloak_metrics.REQUESTS,
+        keycloak_metrics.RETRIES,
+        keycloak_metrics.BREAKER_STATE,
+    ):
+        with contextlib.suppress(ValueError):  # already registered there
+            registry.register(collector)
+
+
+def _meaningful(obj: KubeObject) -> tuple[Any, ...]:
+    """What a change must touch to need a reconcile: the spec (generation) and the
+    metadata the reconcilers read; not the status, which they write themselves."""
+    meta = obj.get("metadata") or {}
+    return (
+        obj.generation,
+        meta.get("deletionTimestamp"),
+        meta.get("finalizers"),
+        meta.get("labels"),
+        meta.get("annotations"),
+        meta.get("ownerReferences"),
+        meta.get("uid"),
+    )
+
+
+class _EnqueueOnChange(EnqueueRequestForObject):
+    """The object's own key, except for status-only updates (controller-runtime's
+    GenerationChangedPredicate, keeping metadata changes): a reconcile's own status
+    write must not cost a second reconcile and its Keycloak reads."""
+
+    def on_update(self, old: KubeObject, new: KubeObject) -> None:
+        if old is new or _meaningful(old) != _meaningful(new):
+            super().on_update(old, new)
+
+
+def _watch_own_kind(controller: Controller, informer: Informer) -> None:
+    controller.watch(informer, _EnqueueOnChange(controller.queue))
+
+
 @dataclass
 class Controllers:
     context: Context
@@ -119,6 +166,7 @@ class Controllers:
 
 def setup_controllers(manager: Manager, options: ControllerOptions) -> Controllers:
     namespaces = options.namespaces
+    _expose_keycloak_metrics(manager)
     keycloaks = manager.informer(KEYCLOAKS, namespaces=namespaces)
     realms = manager.informer(REALMS, namespaces=namespaces)
     clients = manager.informer(CLIENTS, namespaces=namespaces)
@@ -142,18 +190,18 @@ def setup_controllers(manager: Manager, options: ControllerOptions) -> Controlle
     )
 
     kc = manager.controller("keycloak", KeycloakReconciler(ctx), workers=options.workers)
-    kc.watch_for(keycloaks)
+    _watch_own_kind(kc, keycloaks)
     kc.watches(secrets, _lookup(keycloaks, BY_SECRET))
     kc.watches(realms, _parent_if_deleting("spec", "keycloakRef"))
 
     rc = manager.controller("keycloakrealm", RealmReconciler(ctx), workers=options.workers)
-    rc.watch_for(realms)
+    _watch_own_kind(rc, realms)
     rc.watches(keycloaks, _lookup(realms, REALMS_BY_KEYCLOAK))
     rc.watches(secrets, _lookup(realms, BY_SECRET))
     rc.watches(clients, _parent_if_deleting("spec", "realmRef"))
 
     cc = manager.controller("keycloakclient", ClientReconciler(ctx), workers=options.workers)
-    cc.watch_for(clients)
+    _watch_own_kind(cc, clients)
     cc.owns(secrets, owner_group=GROUP, owner_kind="KeycloakClient")
     cc.watches(secrets, _lookup(clients, BY_SECRET))
     cc.watches(realms, _lookup(clients, CLIENTS_BY_REALM))

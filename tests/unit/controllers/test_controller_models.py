@@ -276,3 +276,22 @@ def test_backoff_grows_is_capped_and_resets() -> None:
 def test_adapter_warnings_only_for_older_versions() -> None:
     assert adapter_warnings(adapter_for("26.5.2")) == []
     assert adapter_warnings(adapter_for("24.0.5"))
+
+
+def test_empty_password_policy_and_zero_event_expiration_match_what_keycloak_omits() -> None:
+    """Keycloak leaves both out of the realm it returns: no PUT on every resync."""
+    spec = realm_spec(passwordPolicy="", events={"enabled": True, "expiration": 0})
+    desired = realm_model.desired_realm(spec, OWNER.attributes())
+    actual = RealmRepresentation.model_validate(
+        {"realm": "demo", "enabled": True, "eventsEnabled": True, "attributes": OWNER.attributes()}
+    )
+    assert realm_model.realm_update(desired, actual, None) is None
+    # A policy or an expiration that is set is still cleared.
+    set_ = actual.model_copy(update={"password_policy": "length(8)", "events_expiration": 60})
+    update = realm_model.realm_update(desired, set_, None)
+    assert update is not None
+    assert update.model_dump(by_alias=True, exclude_none=True) == {
+        "realm": "demo",
+        "passwordPolicy": "",
+        "eventsExpiration": 0,
+    }

@@ -1,0 +1,224 @@
+"""A short-lived, shared view of each realm's clients: one list read per realm per wave.
+
+Why: a client reconcile needs the client's representation, and one search per
+client makes a resync wave (or a restart, or a realm change, which requeue every
+client of the realm) cost one Keycloak read per object. Clients of one realm
+reconciled close together share one list of the realm's clients instead, so the
+cost of a wave grows with the realms, not with the objects.
+
+Rules:
+- Every representation carries the time its read *started*; it is used only for
+  `max_age` seconds after that (drift made in Keycloak is noticed at most
+  `max_age` later than without the cache) and only if no write to that client
+  by this process happened after the read started (`invalidate`).
+- A lone lookup (no other client of the realm looked up in the last `max_age`)
+  reads just its client with one search, so a single edit never pays for a
+  realm-wide list; the second lookup within the window lists the realm.
+- Concurrent lookups in one realm share one list read (single flight).
+- A read made right after a write (create, then GET) is stored with `store`, so
+  the reconciles that the write itself triggers (status, owned Secret) read nothing.
+- Expired data is dropped on every lookup and by a timer after each list, so
+  the memory of a wave is given back.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from keycloak_controller.keycloak.client import KeycloakAdmin
+from keycloak_controller.keycloak.models import ClientRepresentation
+
+DEFAULT_MAX_AGE = 30.0
+_NEVER = float("-inf")
+
+
+@dataclass
+class _Realm:
+    listed_at: float = _NEVER  # when the list read that filled `listed` started
+    listed: dict[str, ClientRepresentation] = field(default_factory=dict)
+    # Reads of one client (search or GET), newer than the list: (read started, result).
+    singles: dict[str, tuple[float, ClientRepresentation | None]] = field(default_factory=dict)
+    invalidated: dict[str, float] = field(default_factory=dict)
+    last_lookup: float = _NEVER
+    last_client: str = ""
+    listing: threading.Event | None = None  # set while a list read is in flight
+
+
+class ClientCache:
+    def __init__(
+        self,
+        max_age: float = DEFAULT_MAX_AGE,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        purge_timers: bool = True,
+    ) -> None:
+        self.max_age = max_age
+        self.clock = clock
+        self.purge_timers = purge_timers
+        self._lock = threading.Lock()
+        self._realms: dict[tuple[str, str], _Realm] = {}
+        # Counted for tests and benchmarks.
+        self.list_reads = 0
+        self.single_reads = 0
+        self.hits = 0
+
+    @staticmethod
+    def scope(admin: KeycloakAdmin) -> str:
+        transport = admin.transport
+        return f"{transport.instance}|{transport.base_url}"
+
+    # --- lookups ------------------------------------------------------------------------
+
+    def find(self, admin: KeycloakAdmin, realm: str, client_id: str) -> ClientRepresentation | None:
+        """The client whose clientId is `client_id` (None: absent), cached or read."""
+        key = (self.scope(admin), realm)
+        while True:
+            now = self.clock()
+            with self._lock:
+                self._expire(now)
+                state = self._realms.setdefault(key, _Realm())
+                found, client = self._cached(state, client_id, now)
+                if found:
+                    self.hits += 1
+                    self._note_lookup(state, client_id, now)
+                    return client
+                if state.listing is not None:
+                    waiting: threading.Event | None = state.listing
+                    list_now = False
+                else:
+                    waiting = None
+                    wave = (
+                        now - state.last_lookup < self.max_age
+                        and state.last_client != client_id
+                    )
+                    # A fresh list that cannot answer for this client (it was written
+                    # since): read just this client.
+                    list_now = wave and not self._fresh(state.listed_at, now)
+                    if list_now:
+                        state.listing = threading.Event()
+                    self._note_lookup(state, client_id, now)
+            if waiting is not None:
+                waiting.wait(admin.transport.settings.read_timeout + 5)
+                continue
+            if list_now:
+                return self._list(admin, key, state, client_id)
+            return self._single(admin, key, client_id)
+
+    def store(
+        self, admin: KeycloakAdmin, realm: str, client: ClientRepresentation, read_started: float
+    ) -> None:
+        """Remember a representation read (from `read_started`) outside `find`."""
+        if not client.client_id:
+            return
+        with self._lock:
+            state = self._realms.setdefault((self.scope(admin), realm), _Realm())
+            self._put_single(state, client.client_id, read_started, client)
+
+    def invalidate(self, admin: KeycloakAdmin, realm: str, client_id: str) -> None:
+        """This process wrote (or is about to write) the client: stop trusting older reads."""
+        now = self.clock()
+        with self._lock:
+            state = self._realms.setdefault((self.scope(admin), realm), _Realm())
+            state.invalidated[client_id] = now
+            state.singles.pop(client_id, None)
+
+    def now(self) -> float:
+        return self.clock()
+
+    def purge(self) -> None:
+        with self._lock:
+            self._expire(self.clock())
+
+    # --- internals (callers hold self._lock unless noted) --------------------------------
+
+    def _fresh(self, read_started: float, now: float) -> bool:
+        return now - read_started < self.max_age
+
+    def _usable(self, state: _Realm, client_id: str, read_started: float, now: float) -> bool:
+        return self._fresh(read_started, now) and read_started > state.invalidated.get(
+            client_id, _NEVER
+        )
+
+    def _cached(
+        self, state: _Realm, client_id: str, now: float
+    ) -> tuple[bool, ClientRepresentation | None]:
+        single = state.singles.get(client_id)
+        if single is not None and self._usable(state, client_id, single[0], now):
+            return True, single[1]
+        if self._usable(state, client_id, state.listed_at, now):
+            return True, state.listed.get(client_id)
+        return False, None
+
+    @staticmethod
+    def _note_lookup(state: _Realm, client_id: str, now: float) -> None:
+        state.last_lookup = now
+        state.last_client = client_id
+
+    def _put_single(
+        self, state: _Realm, client_id: str, started: float, client: ClientRepresentation | None
+    ) -> None:
+        if started <= state.invalidated.get(client_id, _NEVER):
+            return  # written while we read: the read may predate the write
+        current = state.singles.get(client_id)
+        if current is None or current[0] < started:
+            state.singles[client_id] = (started, client)
+
+    def _expire(self, now: float) -> None:
+        for key in list(self._realms):
+            state = self._realms[key]
+            if not self._fresh(state.listed_at, now) and state.listed:
+                state.listed = {}
+                state.listed_at = _NEVER
+            for client_id in [c for c, (t, _) in state.singles.items() if not self._fresh(t, now)]:
+                del state.singles[client_id]
+            for client_id in [
+                c for c, t in state.invalidated.items() if not self._fresh(t, now)
+            ]:
+                # Every read that could predate this write has expired by now.
+                del state.invalidated[client_id]
+            idle = not self._fresh(state.last_lookup, now)
+            if idle and state.listing is None and not state.singles and not state.invalidated:
+                del self._realms[key]
+
+    def _single(
+        self, admin: KeycloakAdmin, key: tuple[str, str], client_id: str
+    ) -> ClientRepresentation | None:
+        started = self.clock()
+        client = admin.clients.find(key[1], client_id)  # outside the lock
+        with self._lock:
+            self.single_reads += 1
+            state = self._realms.setdefault(key, _Realm())
+            self._put_single(state, client_id, started, client)
+        return client
+
+    def _list(
+        self, admin: KeycloakAdmin, key: tuple[str, str], state: _Realm, client_id: str
+    ) -> ClientRepresentation | None:
+        started = self.clock()
+        listing = state.listing
+        try:
+            clients = admin.clients.list(key[1])  # outside the lock; no paging: all clients
+        except BaseException:
+            with self._lock:
+                state.listing = None
+            if listing is not None:
+                listing.set()
+            raise
+        with self._lock:
+            self.list_reads += 1
+            state.listing = None
+            state.listed = {c.client_id: c for c in clients if c.client_id}
+            state.listed_at = started
+            if self._realms.get(key) is not state:
+                self._realms[key] = state
+            found = state.listed.get(client_id)
+        if listing is not None:
+            listing.set()
+        if self.purge_timers:
+            timer = threading.Timer(self.max_age + 1.0, self.purge)
+            timer.daemon = True
+            timer.start()
+        return found

@@ -1,0 +1,241 @@
+"""No secret value the controllers handle ever shows up where people and tools can read it.
+
+Collected after the run (values, and their base64 forms): the Keycloak admin
+password, a wrong admin password (the failing login path), the SMTP password,
+a bring-your-own client secret, the client secret Keycloak generated, every
+access and refresh token Keycloak gave the controllers' admin clients (recorded
+at the token endpoint), and the controller's own ServiceAccount token.
+Searched: the controllers' log output at debug level (the in-process manager's
+structlog and stdlib output; a `keycloak-controller run` subprocess's stdout
+and stderr), every Event in the test's namespaces, every custom resource there
+(status included), and the /metrics page. Any JWT-shaped string in the logs
+fails the test too, whether or not it was recorded.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import requests
+
+from keycloak_controller.keycloak.client import KeycloakAdmin
+from keycloak_controller.testing import rbac
+from keycloak_controller.testing.config import REPO_ROOT
+from keycloak_controller.testing.controller_harness import (
+    GROUP_VERSION,
+    Kube,
+    client_object,
+    controller_run,
+    keycloak_object,
+    realm_object,
+    wait_until,
+)
+from keycloak_controller.testing.controlplane import ControlPlaneEndpoint
+from keycloak_controller.testing.keycloak_server import KeycloakEndpoint
+from keycloak_controller.testing.logcapture import captured_logs
+from keycloak_controller.testing.process import free_port
+
+TIMEOUT = 60.0
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
+
+
+def forms(value: str) -> set[str]:
+    """The value as written and base64-encoded (as it would be if a Secret leaked)."""
+    encoded = base64.b64encode(value.encode()).decode()
+    return {value, encoded, encoded.rstrip("=")}
+
+
+def leaks(values: Iterable[str], where: dict[str, str]) -> list[str]:
+    found = []
+    for value in values:
+        assert len(value) >= 12, "a short value would match by accident"
+        for form in forms(value):
+            found += [
+                f"{place} contains a secret ({value[:4]}...)"
+                for place, text in where.items()
+                if form in text
+            ]
+    found += [
+        f"{place} contains a JWT"
+        for place, text in where.items()
+        if place.startswith("log") and JWT.search(text)
+    ]
+    return found
+
+
+def namespace_dump(kube: Kube, namespaces: Iterable[str]) -> dict[str, str]:
+    """Every Event and every custom resource (status included) of `namespaces`, as JSON."""
+    out: dict[str, str] = {}
+    serialize = kube.api_client.sanitize_for_serialization
+    for ns in namespaces:
+        events = kube.core.list_namespaced_event(ns).items
+        out[f"events in {ns}"] = json.dumps(serialize(events))
+        for plural in ("keycloaks", "keycloakrealms", "keycloakclients"):
+            listed = kube.custom.list_namespaced_custom_object(*GROUP_VERSION, ns, plural)
+            out[f"{plural} in {ns}"] = json.dumps(listed)
+    return out
+
+
+def test_no_secret_reaches_logs_events_status_or_metrics(
+    crds: ControlPlaneEndpoint,
+    keycloak: KeycloakEndpoint,
+    direct_admin: KeycloakAdmin,
+    unique_name: Callable[[str], str],
+) -> None:
+    kube = Kube(crds)
+    ns = kube.namespace(unique_name("ns"))
+    realm_name = unique_name("realm")
+    wrong_password = secrets.token_urlsafe(18)
+    smtp_password = secrets.token_urlsafe(18)
+    byo_secret = secrets.token_urlsafe(24)
+    kube.secret(
+        ns, "admin", {"username": keycloak.admin_username, "password": keycloak.admin_password}
+    )
+    kube.secret(ns, "wrong", {"username": keycloak.admin_username, "password": wrong_password})
+    kube.secret(ns, "smtp", {"password": smtp_password})
+    kube.secret(ns, "byo", {"secret": byo_secret})
+    kube.create("keycloaks", ns, keycloak_object("kc", keycloak, "admin"))
+    kube.create("keycloaks", ns, keycloak_object("kc-wrong", keycloak, "wrong"))
+    smtp = {
+        "host": "smtp.example.com",
+        "port": 587,
+        "from": "noreply@example.com",
+        "starttls": True,
+        "auth": {"username": "mailer", "passwordSecretRef": {"name": "smtp", "key": "password"}},
+    }
+    kube.create("keycloakrealms", ns, realm_object("realm", "kc", realm_name, smtp=smtp))
+    kube.create(
+        "keycloakclients",
+        ns,
+        client_object("app", "realm", "app", flows={"serviceAccounts": True}),
+    )
+    byo = {"existingSecret": {"name": "byo", "key": "secret"}}
+    kube.create("keycloakclients", ns, client_object("byo", "realm", "byo", credentialsSecret=byo))
+
+    try:
+        with captured_logs() as logs, controller_run(crds, [ns], record_tokens=True) as run:
+            for name in ("app", "byo"):
+                wait_until(lambda n=name: kube.is_ready("keycloakclients", ns, n), TIMEOUT, name)
+            wait_until(
+                lambda: kube.reason("keycloaks", ns, "kc-wrong") == "AuthenticationFailed",
+                TIMEOUT,
+                "the wrong password refused",
+            )
+            # Edit the SMTP password: the controller has to send the new one.
+            smtp_password_2 = secrets.token_urlsafe(18)
+            kube.core.patch_namespaced_secret(
+                "smtp", ns, {"stringData": {"password": smtp_password_2}}
+            )
+            metrics = requests.get(run.metrics_url, timeout=10).text
+            time.sleep(2)  # let the Secret change be reconciled and logged
+            assert run.identity is not None
+            service_account_token = run.identity.token
+
+        app = direct_admin.clients.find(realm_name, "app")
+        byo_client = direct_admin.clients.find(realm_name, "byo")
+        assert app is not None and app.id and byo_client is not None and byo_client.id
+        generated = direct_admin.clients.get_secret(realm_name, app.id).value
+        assert (
+            generated
+            and (kube.secret_data(ns, "app-credentials") or {})["client-secret"] == generated
+        )
+        # The bring-your-own value really is the client's secret in Keycloak.
+        assert direct_admin.clients.get_secret(realm_name, byo_client.id).value == byo_secret
+        tokens = run.tokens.tokens
+        assert tokens, "no token was recorded: the scan would prove nothing about tokens"
+
+        # Both metric families on the running manager's /metrics.
+        assert f'keycloak_client_requests_total{{instance="{ns}/kc"' in metrics
+        assert f'keycloak_client_circuit_breaker_state{{instance="{ns}/kc"}}' in metrics
+        assert 'controller_runtime_reconcile_total{controller="keycloakclient"' in metrics
+
+        text = logs.getvalue()
+        # The capture saw the controllers at work (else a clean scan proves nothing).
+        assert f'"key": "{ns}/app"' in text and "caches synced" in text
+        places = {"logs": text, "/metrics": metrics, **namespace_dump(kube, [ns])}
+        assert any("AuthenticationFailed" in v for k, v in places.items() if "events" in k)
+        values = {
+            keycloak.admin_password,
+            wrong_password,
+            smtp_password,
+            smtp_password_2,
+            byo_secret,
+            generated,
+            service_account_token,
+            *tokens,
+        }
+        # The detector itself finds a planted value, encoded or not, and a bare JWT.
+        planted = {
+            "logs": f"x {forms(byo_secret).pop()} y",
+            "e": "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2ln",
+        }
+        assert leaks({byo_secret}, planted) and leaks(set(), {"logs": planted["e"]})
+        assert leaks(values, places) == []
+    finally:
+        direct_admin.realms.delete(realm_name)
+
+
+def test_the_cli_process_logs_no_secret(
+    crds: ControlPlaneEndpoint,
+    keycloak: KeycloakEndpoint,
+    direct_admin: KeycloakAdmin,
+    unique_name: Callable[[str], str],
+    tmp_path: Path,
+) -> None:
+    """`python -m keycloak_controller.cli run` as the ServiceAccount; scan its stdout/stderr."""
+    kube = Kube(crds)
+    ns = kube.namespace(unique_name("ns"))
+    realm_name = unique_name("realm")
+    kube.secret(
+        ns, "admin", {"username": keycloak.admin_username, "password": keycloak.admin_password}
+    )
+    kube.create("keycloaks", ns, keycloak_object("kc", keycloak, "admin"))
+    kube.create("keycloakrealms", ns, realm_object("realm", "kc", realm_name))
+    kube.create("keycloakclients", ns, client_object("app", "realm", "app"))
+    identity = rbac.controller_identity(crds)
+    kubeconfig = identity.kubeconfig(tmp_path / "kubeconfig")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEYCLOAK_CONTROLLER_")}
+    env.pop("KUBECONFIG", None)
+    out_path, err_path = tmp_path / "stdout", tmp_path / "stderr"
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "keycloak_controller.cli", "run",
+                "--kubeconfig", str(kubeconfig),
+                "--namespaces", ns,
+                "--no-leader-elect",
+                "--metrics-bind-address", f"127.0.0.1:{port}",
+                "--log-level", "debug",
+            ],
+            stdout=out, stderr=err, env=env, cwd=REPO_ROOT,
+        )  # fmt: skip
+    try:
+        wait_until(lambda: kube.is_ready("keycloakclients", ns, "app"), TIMEOUT, "client Ready")
+        metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        assert f'keycloak_client_requests_total{{instance="{ns}/kc"' in metrics
+        assert 'controller_runtime_reconcile_total{controller="keycloakrealm"' in metrics
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=60)
+    assert code == 0, err_path.read_text()[-3000:]
+    output = {"logs (stdout)": out_path.read_text(), "logs (stderr)": err_path.read_text()}
+    assert "caches synced" in output["logs (stderr)"]
+    assert f"{ns}/app" in output["logs (stderr)"]
+    app = direct_admin.clients.find(realm_name, "app")
+    assert app is not None and app.id
+    generated = direct_admin.clients.get_secret(realm_name, app.id).value
+    assert generated
+    values = {keycloak.admin_password, identity.token, generated}
+    assert leaks(values, {**output, "/metrics": metrics}) == []
+    direct_admin.realms.delete(realm_name)

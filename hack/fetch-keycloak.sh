@@ -24,46 +24,64 @@ java_home_for() {
   die "no Java 17 found for Keycloak $version (install 'openjdk-17-jdk-headless')"
 }
 
+# Build-time options; tests start it with `start --optimized` and runtime
+# options only. dev-file is H2 on disk; each instance points it at its own dir.
+# A single-node cache: 24.x fixes it at build time, 25+ only at run time, so
+# the run-time half is recorded for keycloak_controller.testing to pass.
+# Organizations are a preview feature on 25 that must be built in to be tested.
+build_args_for() {
+  local version=$1
+  local args="--db=dev-file --health-enabled=true"
+  case $version in
+    24.*) args+=" --cache=local" ;;
+    25.*) args+=" --features=organization" ;;
+  esac
+  echo "$args"
+}
+
+runtime_args_for() {
+  case $1 in 24.*) echo "" ;; *) echo "--cache=local" ;; esac
+}
+
 fetch_one() {
   local version=$1
   local dir="$CACHE_ROOT/keycloak/$version"
   local home="$dir/keycloak-$version"
   local stamp="$dir/.complete"
-  if [[ -f $stamp ]]; then
+  local build_args java_home
+  build_args=$(build_args_for "$version")
+  java_home=$(java_home_for "$version")
+  # The stamp records how the dist was built; a change of options rebuilds it.
+  local wanted="$build_args $java_home"
+  if [[ -f $stamp && "$(cat "$stamp")" == "$wanted" ]]; then
     log "Keycloak $version already provisioned in $home"
     return
   fi
   mkdir -p "$dir"
-  local archive="$dir/keycloak-quarkus-dist-$version.tar.gz"
-  if [[ ! -f $archive ]]; then
-    log "downloading keycloak-quarkus-dist $version from Maven Central"
-    # -C (strict checksums): Maven fails if the download does not match the
-    # .sha1 that Maven Central publishes beside it.
-    mvn -B -q -C dependency:copy \
-      "-Dartifact=org.keycloak:keycloak-quarkus-dist:$version:tar.gz" \
-      "-DoutputDirectory=$dir" \
-      || die "mvn could not fetch org.keycloak:keycloak-quarkus-dist:$version:tar.gz"
+  if [[ ! -x $home/bin/kc.sh ]]; then
+    local archive="$dir/keycloak-quarkus-dist-$version.tar.gz"
+    if [[ ! -f $archive ]]; then
+      log "downloading keycloak-quarkus-dist $version from Maven Central"
+      # -C (strict checksums): Maven fails if the download does not match the
+      # .sha1 that Maven Central publishes beside it.
+      mvn -B -q -C dependency:copy \
+        "-Dartifact=org.keycloak:keycloak-quarkus-dist:$version:tar.gz" \
+        "-DoutputDirectory=$dir" \
+        || die "mvn could not fetch org.keycloak:keycloak-quarkus-dist:$version:tar.gz"
+    fi
+    log "unpacking $archive"
+    tar -xzf "$archive" -C "$dir"
+    [[ -x $home/bin/kc.sh ]] || die "$home/bin/kc.sh missing after unpacking"
+    rm -f "$archive"
   fi
-  rm -rf "$home"
-  log "unpacking $archive"
-  tar -xzf "$archive" -C "$dir"
-  [[ -x $home/bin/kc.sh ]] || die "$home/bin/kc.sh missing after unpacking"
 
-  local java_home
-  java_home=$(java_home_for "$version")
-  log "building Keycloak $version for optimized starts with $java_home"
-  # Build-time options; tests start it with `start --optimized` and runtime
-  # options only. dev-file is H2 on disk; each instance points it at its own dir.
-  # A single-node cache: 24.x fixes it at build time, 25+ only at run time, so
-  # the run-time half is recorded for keycloak_controller.testing to pass.
-  local build_args=(--db=dev-file --health-enabled=true) runtime_args=""
-  if [[ $version == 24.* ]]; then build_args+=(--cache=local); else runtime_args="--cache=local"; fi
-  JAVA_HOME=$java_home "$home/bin/kc.sh" build "${build_args[@]}" >"$dir/build.log" 2>&1 \
+  log "building Keycloak $version for optimized starts with $java_home ($build_args)"
+  # shellcheck disable=SC2086 # build_args is a list of options
+  JAVA_HOME=$java_home "$home/bin/kc.sh" build $build_args >"$dir/build.log" 2>&1 \
     || die "kc.sh build failed for $version; log: $dir/build.log"
   echo "$java_home" >"$dir/java-home"
-  echo "$runtime_args" >"$dir/runtime-args"
-  rm -f "$archive"
-  date -u +%FT%TZ >"$stamp"
+  runtime_args_for "$version" >"$dir/runtime-args"
+  echo "$wanted" >"$stamp"
   log "Keycloak $version ready in $home (Java: $java_home)"
 }
 

@@ -39,6 +39,14 @@ log = logging.getLogger(__name__)
 JSON = Any  # a decoded JSON document; only this module and the adapters see it
 
 
+class VerbatimBody(str):
+    """A request body sent as-is with Content-Type application/json, not JSON-encoded.
+
+    Some older endpoints read their body as a plain string (Keycloak 25's
+    organization members take the bare user id, where 26 takes a JSON string).
+    """
+
+
 def api_path(*segments: str) -> str:
     """Join path segments, quoting each one (realm names and aliases are user input)."""
     return "/" + "/".join(quote(s, safe="") for s in segments)
@@ -190,12 +198,17 @@ class KeycloakTransport:
         # requests can raise ConnectionError subclasses (ConnectTimeout, ...) here;
         # ReadTimeout is not a ConnectionError, so a slow server is not
         # mistaken for "nothing was sent".
+        headers = {"Authorization": f"Bearer {token.reveal()}", "Accept": "application/json"}
+        verbatim = isinstance(body, VerbatimBody)
+        if verbatim:
+            headers["Content-Type"] = "application/json"
         return self.session.request(
             method,
             self.base_url + path,
             params=params,
-            json=body,
-            headers={"Authorization": f"Bearer {token.reveal()}", "Accept": "application/json"},
+            json=None if verbatim else body,
+            data=body.encode() if verbatim else None,
+            headers=headers,
             timeout=self._timeout,
         )
 

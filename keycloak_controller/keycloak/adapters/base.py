@@ -64,6 +64,13 @@ class VersionAdapter:
             raise UnsupportedByVersion("; ".join(f.message for f in bad))
         return findings
 
+    def organization_link_body(self, member_or_alias: str) -> Any:
+        """The body that links a member or an identity provider to an organization.
+
+        26 takes the user id or provider alias as a JSON string.
+        """
+        return member_or_alias
+
     def require_organizations(self) -> None:
         if not self.supports_organizations:
             raise UnsupportedByVersion(self._no_organizations_message())

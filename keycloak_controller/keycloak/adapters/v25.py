@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from keycloak_controller.keycloak.adapters.base import Keycloak26Adapter, Payload
 from keycloak_controller.keycloak.adapters.findings import Finding
 from keycloak_controller.keycloak.adapters.kinds import Kind
+from keycloak_controller.keycloak.transport import VerbatimBody
 
 _REALM_26_FIELDS = {
     "adminPermissionsClient": "26",
@@ -47,6 +48,12 @@ class Keycloak25Adapter(Keycloak26Adapter):
         Kind.IDENTITY_PROVIDER: frozenset(IDP_FIELD_TO_CONFIG),
     }
     organizations_preview = True
+
+    def organization_link_body(self, member_or_alias: str) -> Any:
+        # 25's preview endpoints read the body as a raw string, so a JSON-quoted
+        # id is looked up with its quotes ("User does not exist", "Identity
+        # provider not found with the given alias").
+        return VerbatimBody(member_or_alias)
 
     def _outbound_one(self, kind: Kind, payload: Payload) -> None:
         super()._outbound_one(kind, payload)

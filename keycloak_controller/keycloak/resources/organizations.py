@@ -69,8 +69,8 @@ class Organizations(Resource):
         return self._list(Kind.USER, MemberRepresentation, path)
 
     def add_member(self, realm: str, org_id: str, user_id: str) -> None:
-        # The body is the bare user id as a JSON string.
-        self._t.request("POST", self._base(realm, org_id, "members"), json=user_id)
+        body = self.adapter.organization_link_body(user_id)
+        self._t.request("POST", self._base(realm, org_id, "members"), json=body)
 
     def remove_member(self, realm: str, org_id: str, user_id: str) -> None:
         self._delete(self._base(realm, org_id, "members", user_id))
@@ -84,7 +84,8 @@ class Organizations(Resource):
         return self._list(Kind.IDENTITY_PROVIDER, IdentityProviderRepresentation, path)
 
     def link_identity_provider(self, realm: str, org_id: str, alias: str) -> None:
-        self._t.request("POST", self._base(realm, org_id, "identity-providers"), json=alias)
+        body = self.adapter.organization_link_body(alias)
+        self._t.request("POST", self._base(realm, org_id, "identity-providers"), json=body)
 
     def unlink_identity_provider(self, realm: str, org_id: str, alias: str) -> None:
         self._delete(self._base(realm, org_id, "identity-providers", alias))

@@ -157,3 +157,14 @@ def test_findings_read_like_status_conditions() -> None:
 def test_every_adapter_is_a_version_adapter() -> None:
     for cls in (Keycloak24Adapter, Keycloak25Adapter, Keycloak26Adapter):
         assert issubclass(cls, VersionAdapter)
+
+
+def test_organization_link_body_is_a_json_string_on_26_and_verbatim_on_25() -> None:
+    from keycloak_controller.keycloak.adapters import adapter_for
+    from keycloak_controller.keycloak.transport import VerbatimBody
+    from keycloak_controller.keycloak.version import ServerVersion
+
+    on_26 = adapter_for(ServerVersion.parse("26.5.2")).organization_link_body("u-1")
+    on_25 = adapter_for(ServerVersion.parse("25.0.6")).organization_link_body("u-1")
+    assert on_26 == "u-1" and not isinstance(on_26, VerbatimBody)
+    assert isinstance(on_25, VerbatimBody) and on_25 == "u-1"

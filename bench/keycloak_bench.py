@@ -76,6 +76,7 @@ GROUP = "keycloak-controller.dev"
 VERSION = "v1alpha1"
 REALMS = 5
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+CONTROLLER_ENV: dict[str, str] = {}  # --controller-env KEY=VALUE
 
 
 def log(message: str) -> None:
@@ -287,6 +288,7 @@ class ControllerProcess:
         self.namespace = namespace
         self.log_path = log_path
         self.extra_args = extra_args
+        self.env: dict[str, str] = dict(CONTROLLER_ENV)
         self.port = 0
         self.popen: subprocess.Popen[bytes] | None = None
         self.started = 0.0
@@ -307,7 +309,7 @@ class ControllerProcess:
             self.started = time.monotonic()
             self.popen = subprocess.Popen(
                 command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                cwd=REPO, start_new_session=True,
+                cwd=REPO, start_new_session=True, env={**os.environ, **self.env},
             )
         wait_for(self._ready, 120, "the controller's /readyz")
         return self
@@ -546,15 +548,17 @@ class Bench:
         self.results["floor_calibration"] = {str(c): round(r, 2) for c, r in rates.items()}
         return self.best_concurrency
 
-    def run_floor(self, n: int) -> float:
+    def run_floor(self, n: int, *, second: bool = False) -> float:
         concurrency = self.calibrate()
-        namespace = f"floor-{n}"
-        realms = [f"floor{n}-r{i}" for i in range(REALMS)]
+        tag = f"{n}b" if second else str(n)
+        namespace = f"floor-{tag}"
+        realms = [f"floor{tag}-r{i}" for i in range(REALMS)]
         self.kube.namespace(namespace)
         for realm in realms:
             self.floor.create_realm(realm)
         seconds = self.floor.run(namespace, realms, range(n), concurrency)
-        log(f"floor N={n}: {seconds:.1f}s at concurrency {concurrency}")
+        log(f"floor N={n}{' (again)' if second else ''}: {seconds:.1f}s at concurrency "
+            f"{concurrency}; load average {os.getloadavg()[0]:.1f}")
         return seconds
 
     # --- controller ---
@@ -624,11 +628,25 @@ class Bench:
             "cpu_s": round(cpu, 2),
         }
 
+    def start_profiler(
+        self, controller: ControllerProcess, n: int
+    ) -> subprocess.Popen[bytes] | None:
+        """--profile: py-spy (every thread) on the controller during the largest cold start."""
+        if not self.args.profile:
+            return None
+        out = self.env.workdir / f"profile-{n}.txt"
+        log(f"profiling the controller into {out}")
+        return subprocess.Popen(
+            [self.args.profile, "record", "--pid", str(controller.pid), "--format", "raw",
+             "--rate", "50", "--output", str(out), "--nonblocking"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
     def run_size(self, n: int, last: bool) -> None:
         result: dict[str, Any] = {}
         self.results["sizes"][str(n)] = result
         floor = self.run_floor(n)
-        result["floor_s"] = round(floor, 2)
+        result["floor_before_s"] = round(floor, 2)
 
         namespace = f"bench-{n}"
         realms = self.setup_namespace(namespace, f"b{n}")
@@ -640,15 +658,27 @@ class Bench:
         try:
             self.wait_parents(namespace, realms)
             before = controller.wait_reconciled("keycloakrealm", REALMS, 300)
+            profiler = self.start_profiler(controller, n) if last else None
+            cpu0 = controller.cpu_seconds()
             started = time.monotonic()
             self.apply_clients(namespace, realms, range(n))
             applied = time.monotonic() - started
             tracker.wait_ready([(f"app-{i}", 1) for i in range(n)], timeout=max(600, n * 2))
             seconds = time.monotonic() - started
             after = controller.wait_reconciled("keycloakclient", n, 600)
+            if profiler is not None:
+                profiler.send_signal(signal.SIGINT)
+                profiler.wait(60)
+            # The machine is shared: run the floor again right after, and compare with
+            # the faster of the two (the ratio can only get worse by this).
+            floor_after = self.run_floor(n, second=True)
+            result["floor_after_s"] = round(floor_after, 2)
+            floor = min(floor, floor_after)
+            result["floor_s"] = round(floor, 2)
             result.update(
                 controller_s=round(seconds, 2),
                 apply_s=round(applied, 2),
+                controller_cpu_s=round(controller.cpu_seconds() - cpu0, 2),
                 ratio=round(seconds / floor, 2),
                 convergence_keycloak_reads=int(after.kc_reads - before.kc_reads),
                 convergence_keycloak_writes=int(after.kc_writes - before.kc_writes),
@@ -806,6 +836,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="wait before a forced resync, so that no cached read is reused")
     parser.add_argument("--workers", type=int, default=0,
                         help="pass --workers to the controller (0: its default)")
+    parser.add_argument("--profile", metavar="PY_SPY",
+                        help="path of a py-spy binary: profile the controller's largest cold "
+                        "start (collapsed stacks in the work directory)")
+    parser.add_argument("--controller-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="environment for the controller process, e.g. MALLOC_ARENA_MAX=2")
     parser.add_argument("--floor-concurrency", default="4,8,16,32")
     parser.add_argument("--calibration-batch", type=int, default=60)
     parser.add_argument("--workdir", help="keep the environment here (default: a temp dir)")
@@ -819,6 +854,7 @@ def main(argv: list[str] | None = None) -> int:
         args.calibration_batch = 10
         args.floor_concurrency = "4,16"
         args.settle_seconds = 31.0
+    CONTROLLER_ENV.update(item.split("=", 1) for item in args.controller_env)
     args.sizes = [int(s) for s in str(args.sizes).split(",") if s]
     args.floor_concurrency = [int(s) for s in str(args.floor_concurrency).split(",") if s]
 

@@ -1,7 +1,8 @@
 """Generic controller machinery on raw watch streams, modelled on controller-runtime.
 
 Nothing in this package knows about Keycloak. Semantics follow
-/work/shared/design/controller-runtime.md; each module documents its part:
+the controller-runtime design brief (shared/design/controller-runtime.md);
+each module documents its part:
 
 - `kubeapi`: JSON over the official client's ApiClient; the thread-safety choice.
 - `objects`: `KubeObject`, a typed read-only view over object JSON; `ResourceKind`.

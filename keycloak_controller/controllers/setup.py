@@ -16,13 +16,11 @@ Watches:
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from keycloak_controller.api import GROUP
-from keycloak_controller.keycloak import metrics as keycloak_metrics
 from keycloak_controller.runtime.controller import Controller
 from keycloak_controller.runtime.events import EventRecorder
 from keycloak_controller.runtime.handler import EnqueueRequestForObject
@@ -114,19 +112,6 @@ class _ParentMapper:
         return [Request.from_key(k) for k in _ref_key(obj, *self.path)]
 
 
-def _expose_keycloak_metrics(manager: Manager) -> None:
-    """Serve the Keycloak client's metrics (module-level collectors) on the manager's
-    /metrics too; the manager's registry holds only the runtime's own metrics."""
-    registry = manager.metrics.registry
-    for collector in (
-        keycloak_metrics.REQUESTS,
-        keycloak_metrics.RETRIES,
-        keycloak_metrics.BREAKER_STATE,
-    ):
-        with contextlib.suppress(ValueError):  # already registered there
-            registry.register(collector)
-
-
 def _meaningful(obj: KubeObject) -> tuple[Any, ...]:
     """What a change must touch to need a reconcile: the spec (generation) and the
     metadata the reconcilers read; not the status, which they write themselves."""
@@ -166,7 +151,6 @@ class Controllers:
 
 def setup_controllers(manager: Manager, options: ControllerOptions) -> Controllers:
     namespaces = options.namespaces
-    _expose_keycloak_metrics(manager)
     keycloaks = manager.informer(KEYCLOAKS, namespaces=namespaces)
     realms = manager.informer(REALMS, namespaces=namespaces)
     clients = manager.informer(CLIENTS, namespaces=namespaces)

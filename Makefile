@@ -73,8 +73,8 @@ image: ## Build the container image with docker or podman (needs a running engin
 kind-e2e: ## On a machine with Docker: kind cluster, image, Keycloak, deploy, samples Ready
 	bash hack/kind/e2e.sh
 
-bench: venv provision ## Benchmarks against the real components; JSON in bench/results/
-	$(PY) bench/runtime_bench.py
+bench: venv provision ## Benchmarks on the real components (BENCH_ARGS=--quick: a smoke run); JSON in bench/results/
+	$(PY) bench/run_all.py $(BENCH_ARGS)
 
 lock: venv ## Re-pin the full dependency set into hack/constraints.txt
 	{ echo '# Full pinned set for `pip install -c`: regenerate with `make lock`.'; \

@@ -93,14 +93,17 @@ class ClientReconciler:
             )
         realm = parse(KeycloakRealm, obj)
         grants = realm.spec.client_authorization_grants or []
-        labels = self.ctx.labels_if(namespace != own and any(g.needs_labels for g in grants), own)
+        requested = model.admin_roles_requested(client.spec.service_account)
+        # A client in the realm's own namespace needs no grant to attach, but an
+        # admin-role grant may still select that namespace by label.
+        needs_labels = any(g.needs_labels for g in grants) and (namespace != own or bool(requested))
+        labels = self.ctx.labels_if(needs_labels, own)
         if not realm.spec.allows_client(own, labels, namespace):
             raise Problem(
                 reasons.NOT_GRANTED,
                 f"KeycloakRealm {namespace}/{ref.name} does not grant namespace {own}; add it "
                 "to the realm's spec.clientAuthorizationGrants",
             )
-        requested = model.admin_roles_requested(client.spec.service_account)
         if requested and not realm.spec.allows_admin_roles(own, labels):
             raise Problem(
                 reasons.NOT_GRANTED,

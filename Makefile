@@ -29,8 +29,9 @@ provision: ## Build kube-apiserver/etcd/kubectl and fetch every pinned Keycloak 
 	bash hack/build-k8s.sh
 	bash hack/fetch-keycloak.sh
 
-lint: venv ## ruff
+lint: venv ## ruff (lint and formatting)
 	$(VENV)/bin/ruff check keycloak_controller tests hack bench
+	$(VENV)/bin/ruff format --check keycloak_controller tests hack bench
 
 typecheck: venv ## mypy (strict)
 	$(VENV)/bin/mypy

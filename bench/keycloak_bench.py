@@ -126,8 +126,13 @@ class Kube:
         if method == "PATCH":
             headers["Content-Type"] = "application/merge-patch+json"
         response = self.session.request(
-            method, self.url(path), json=body, headers=headers, timeout=60,
-            verify=self.endpoint.ca_cert, **kwargs,
+            method,
+            self.url(path),
+            json=body,
+            headers=headers,
+            timeout=60,
+            verify=self.endpoint.ca_cert,
+            **kwargs,
         )
         if response.status_code >= 400:
             raise RuntimeError(f"{method} {path}: {response.status_code} {response.text[:300]}")
@@ -213,10 +218,17 @@ class ReadyTracker:
                     for item in listing.get("items") or []:
                         self._see(item)
                     rv = listing["metadata"]["resourceVersion"]
-                params = {"watch": "1", "resourceVersion": rv, "allowWatchBookmarks": "true",
-                          "timeoutSeconds": "1800"}
+                params = {
+                    "watch": "1",
+                    "resourceVersion": rv,
+                    "allowWatchBookmarks": "true",
+                    "timeoutSeconds": "1800",
+                }
                 with self._session.get(
-                    self.kube.url(path), params=params, stream=True, timeout=(10, 120),
+                    self.kube.url(path),
+                    params=params,
+                    stream=True,
+                    timeout=(10, 120),
                     verify=self.kube.endpoint.ca_cert,
                 ) as response:
                     for line in response.iter_lines():
@@ -296,20 +308,32 @@ class ControllerProcess:
     def start(self) -> ControllerProcess:
         self.port = free_port()
         command = [
-            sys.executable, "-m", "keycloak_controller.cli", "run",
-            "--kubeconfig", self.kubeconfig,
-            "--namespaces", self.namespace,
+            sys.executable,
+            "-m",
+            "keycloak_controller.cli",
+            "run",
+            "--kubeconfig",
+            self.kubeconfig,
+            "--namespaces",
+            self.namespace,
             "--no-leader-elect",
-            "--health-probe-bind-address", f"127.0.0.1:{self.port}",
-            "--log-level", "warning",
+            "--health-probe-bind-address",
+            f"127.0.0.1:{self.port}",
+            "--log-level",
+            "warning",
             *self.extra_args,
         ]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as out:
             self.started = time.monotonic()
             self.popen = subprocess.Popen(
-                command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                cwd=REPO, start_new_session=True, env={**os.environ, **self.env},
+                command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=REPO,
+                start_new_session=True,
+                env={**os.environ, **self.env},
             )
         wait_for(self._ready, 120, "the controller's /readyz")
         return self
@@ -445,7 +469,10 @@ class Floor:
 
     def kc_request(self, method: str, path: str, body: Any = None) -> requests.Response:
         response = self.session.request(
-            method, self.kc.base_url + path, json=body, timeout=60,
+            method,
+            self.kc.base_url + path,
+            json=body,
+            timeout=60,
             headers={"Authorization": f"Bearer {self.token()}"},
         )
         if response.status_code >= 400:
@@ -557,8 +584,10 @@ class Bench:
         for realm in realms:
             self.floor.create_realm(realm)
         seconds = self.floor.run(namespace, realms, range(n), concurrency)
-        log(f"floor N={n}{' (again)' if second else ''}: {seconds:.1f}s at concurrency "
-            f"{concurrency}; load average {os.getloadavg()[0]:.1f}")
+        log(
+            f"floor N={n}{' (again)' if second else ''}: {seconds:.1f}s at concurrency "
+            f"{concurrency}; load average {os.getloadavg()[0]:.1f}"
+        )
         return seconds
 
     # --- controller ---
@@ -567,7 +596,8 @@ class Bench:
         kc = self.env.kc
         self.kube.namespace(namespace)
         self.kube.secret(
-            namespace, "keycloak-admin",
+            namespace,
+            "keycloak-admin",
             {"username": kc.admin_username, "password": kc.admin_password},
         )
         self.kube.create(namespace, "keycloaks", keycloak_object("kc", kc, "keycloak-admin"))
@@ -582,7 +612,8 @@ class Bench:
         for realm in realms:
             wait_for(
                 lambda r=realm: is_ready(self.kube.get(namespace, "keycloakrealms", r)),  # type: ignore[misc]
-                180, f"realm {realm}",
+                180,
+                f"realm {realm}",
             )
 
     def apply_clients(self, namespace: str, realms: list[str], indexes: range) -> None:
@@ -610,8 +641,12 @@ class Bench:
         started = time.monotonic()
         stamp = str(time.time())
         for realm in realms:
-            self.kube.patch(namespace, "keycloakrealms", realm,
-                            {"metadata": {"annotations": {"bench/resync": stamp}}})
+            self.kube.patch(
+                namespace,
+                "keycloakrealms",
+                realm,
+                {"metadata": {"annotations": {"bench/resync": stamp}}},
+            )
         target = before.reconciles.get("keycloakclient", 0.0) + n
         after = controller.wait_reconciled("keycloakclient", target, 1200)
         wall = time.monotonic() - started
@@ -637,9 +672,21 @@ class Bench:
         out = self.env.workdir / f"profile-{n}.txt"
         log(f"profiling the controller into {out}")
         return subprocess.Popen(
-            [self.args.profile, "record", "--pid", str(controller.pid), "--format", "raw",
-             "--rate", "50", "--output", str(out), "--nonblocking"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                self.args.profile,
+                "record",
+                "--pid",
+                str(controller.pid),
+                "--format",
+                "raw",
+                "--rate",
+                "50",
+                "--output",
+                str(out),
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
     def run_size(self, n: int, last: bool) -> None:
@@ -651,8 +698,10 @@ class Bench:
         namespace = f"bench-{n}"
         realms = self.setup_namespace(namespace, f"b{n}")
         controller = ControllerProcess(
-            self.env.endpoint.kubeconfig, namespace,
-            self.env.workdir / "logs" / f"controller-{n}.log", self.extra_args,
+            self.env.endpoint.kubeconfig,
+            namespace,
+            self.env.workdir / "logs" / f"controller-{n}.log",
+            self.extra_args,
         ).start()
         tracker = ReadyTracker(self.kube, namespace).start()
         try:
@@ -687,8 +736,10 @@ class Bench:
                     for k, v in after.kc_by_method.items()
                 },
             )
-            log(f"controller N={n}: {seconds:.1f}s (ratio {seconds / floor:.2f}); "
-                f"Keycloak {result['convergence_keycloak_by_method']}")
+            log(
+                f"controller N={n}: {seconds:.1f}s (ratio {seconds / floor:.2f}); "
+                f"Keycloak {result['convergence_keycloak_by_method']}"
+            )
             result["drift"] = self.force_resync(controller, namespace, realms, n)
             log(f"drift N={n}: {result['drift']}")
             if last:
@@ -698,8 +749,12 @@ class Bench:
             controller.stop()
 
     def run_managed_phases(
-        self, controller: ControllerProcess, tracker: ReadyTracker, namespace: str,
-        realms: list[str], n: int,
+        self,
+        controller: ControllerProcess,
+        tracker: ReadyTracker,
+        namespace: str,
+        realms: list[str],
+        n: int,
     ) -> None:
         args = self.args
         # Idle CPU: nothing to do until the resync period (default 600 s) comes round.
@@ -725,7 +780,9 @@ class Bench:
             name = f"app-{(k * 7919) % n}"
             started = time.monotonic()
             updated = self.kube.patch(
-                namespace, "keycloakclients", name,
+                namespace,
+                "keycloakclients",
+                name,
                 {"spec": {"description": f"edit {k} at {time.time():.3f}"}},
             )
             generation = int(updated["metadata"]["generation"])
@@ -748,7 +805,10 @@ class Bench:
         controller.stop()
         modified_before = tracker.modified
         restarted = ControllerProcess(
-            controller.kubeconfig, namespace, controller.log_path, self.extra_args,
+            controller.kubeconfig,
+            namespace,
+            controller.log_path,
+            self.extra_args,
         )
         started = time.monotonic()
         restarted.start()
@@ -802,18 +862,30 @@ class Bench:
 def table(results: dict[str, Any]) -> str:
     rows = [("measure", "value")]
     for n, r in results["sizes"].items():
-        rows.append((f"convergence N={n}: floor / controller / ratio",
-                     f"{r['floor_s']} s / {r['controller_s']} s / {r['ratio']}x"
-                     f" (floor before/after {r.get('floor_before_s')}/{r.get('floor_after_s')})"))
+        rows.append(
+            (
+                f"convergence N={n}: floor / controller / ratio",
+                f"{r['floor_s']} s / {r['controller_s']} s / {r['ratio']}x"
+                f" (floor before/after {r.get('floor_before_s')}/{r.get('floor_after_s')})",
+            )
+        )
     for n, r in results["sizes"].items():
         d = r["drift"]
-        rows.append((f"drift resync N={n}: reads/object, writes, wall",
-                     f"{d['reads_per_object']} ({d['keycloak_reads']} reads), "
-                     f"{d['keycloak_writes']} writes, {d['wall_s']} s"))
+        rows.append(
+            (
+                f"drift resync N={n}: reads/object, writes, wall",
+                f"{d['reads_per_object']} ({d['keycloak_reads']} reads), "
+                f"{d['keycloak_writes']} writes, {d['wall_s']} s",
+            )
+        )
     if "edit" in results:
         e = results["edit"]
-        rows.append((f"edit latency ({e['edits']} edits, {e['objects']} managed): p50 / p99",
-                     f"{e['p50_s']} s / {e['p99_s']} s"))
+        rows.append(
+            (
+                f"edit latency ({e['edits']} edits, {e['objects']} managed): p50 / p99",
+                f"{e['p50_s']} s / {e['p99_s']} s",
+            )
+        )
     if "memory" in results:
         for n, mb in results["memory"]["rss_mb"].items():
             rows.append((f"controller RSS with {n} CRs", f"{mb} MB"))
@@ -821,12 +893,20 @@ def table(results: dict[str, Any]) -> str:
             rows.append((f"controller RSS with {n} CRs, after a restart", f"{mb} MB"))
     if "cpu" in results:
         c = results["cpu"]
-        rows.append(("CPU idle / idle + resync waves", f"{c['idle_cpu_s_per_h']} / "
-                     f"{c['idle_plus_resync_cpu_s_per_h']} CPU s per hour"))
+        rows.append(
+            (
+                "CPU idle / idle + resync waves",
+                f"{c['idle_cpu_s_per_h']} / {c['idle_plus_resync_cpu_s_per_h']} CPU s per hour",
+            )
+        )
     if "restart" in results:
         s = results["restart"]
-        rows.append((f"restart N={s['objects']}: all reconciled, Keycloak writes, CR writes",
-                     f"{s['all_reconciled_s']} s, {s['keycloak_writes']}, {s['cr_writes']}"))
+        rows.append(
+            (
+                f"restart N={s['objects']}: all reconciled, Keycloak writes, CR writes",
+                f"{s['all_reconciled_s']} s, {s['keycloak_writes']}, {s['cr_writes']}",
+            )
+        )
     width = max(len(a) for a, _ in rows)
     lines = [f"{a.ljust(width)}  {b}" for a, b in rows]
     lines.insert(1, "-" * (width + 30))
@@ -835,24 +915,44 @@ def table(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100,500,1000",
-                        help="comma-separated N for cold convergence; the last one also gets the "
-                        "edit, CPU, memory and restart phases")
+    parser.add_argument(
+        "--sizes",
+        default="100,500,1000",
+        help="comma-separated N for cold convergence; the last one also gets the "
+        "edit, CPU, memory and restart phases",
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: small N, short phases")
     parser.add_argument("--edits", type=int, default=50)
     parser.add_argument("--rss-objects", type=int, default=5000)
     parser.add_argument("--idle-seconds", type=float, default=60.0)
-    parser.add_argument("--resync-period", type=float, default=600.0,
-                        help="the controller's resync period, for the CPU-per-hour estimate")
-    parser.add_argument("--settle-seconds", type=float, default=35.0,
-                        help="wait before a forced resync, so that no cached read is reused")
-    parser.add_argument("--workers", type=int, default=0,
-                        help="pass --workers to the controller (0: its default)")
-    parser.add_argument("--profile", metavar="PY_SPY",
-                        help="path of a py-spy binary: profile the controller's largest cold "
-                        "start (collapsed stacks in the work directory)")
-    parser.add_argument("--controller-env", action="append", default=[], metavar="KEY=VALUE",
-                        help="environment for the controller process, e.g. MALLOC_ARENA_MAX=2")
+    parser.add_argument(
+        "--resync-period",
+        type=float,
+        default=600.0,
+        help="the controller's resync period, for the CPU-per-hour estimate",
+    )
+    parser.add_argument(
+        "--settle-seconds",
+        type=float,
+        default=35.0,
+        help="wait before a forced resync, so that no cached read is reused",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=0, help="pass --workers to the controller (0: its default)"
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="PY_SPY",
+        help="path of a py-spy binary: profile the controller's largest cold "
+        "start (collapsed stacks in the work directory)",
+    )
+    parser.add_argument(
+        "--controller-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="environment for the controller process, e.g. MALLOC_ARENA_MAX=2",
+    )
     parser.add_argument("--floor-concurrency", default="4,8,16,32")
     parser.add_argument("--calibration-batch", type=int, default=60)
     parser.add_argument("--workdir", help="keep the environment here (default: a temp dir)")

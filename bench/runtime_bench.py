@@ -150,8 +150,10 @@ def bench_latency(objects: int, workers: int) -> None:
         for n in timings.reconciled
         if n in timings.created
     ]
-    print(f"\ncreated {objects} ConfigMaps in {create_seconds:.1f}s "
-          f"({objects / create_seconds:.0f}/s, 8 client threads), {workers} workers")
+    print(
+        f"\ncreated {objects} ConfigMaps in {create_seconds:.1f}s "
+        f"({objects / create_seconds:.0f}/s, 8 client threads), {workers} workers"
+    )
     print(
         f"informer event -> reconcile start: p50 {percentile(event_to_reconcile, 0.5):.2f} ms, "
         f"p99 {percentile(event_to_reconcile, 0.99):.2f} ms, "

@@ -44,8 +44,7 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run.add_argument(
         "--kubeconfig",
         default=_env("kubeconfig"),
-        help="kubeconfig file; unset: in-cluster configuration, else $KUBECONFIG or "
-        "~/.kube/config",
+        help="kubeconfig file; unset: in-cluster configuration, else $KUBECONFIG or ~/.kube/config",
     )
     run.add_argument(
         "--namespaces",

@@ -90,10 +90,7 @@ class ClientCache:
                     list_now = False
                 else:
                     waiting = None
-                    wave = (
-                        now - state.last_lookup < self.max_age
-                        and state.last_client != client_id
-                    )
+                    wave = now - state.last_lookup < self.max_age and state.last_client != client_id
                     # A fresh list that cannot answer for this client (it was written
                     # since): read just this client.
                     list_now = wave and not self._fresh(state.listed_at, now)
@@ -174,9 +171,7 @@ class ClientCache:
                 state.listed_at = _NEVER
             for client_id in [c for c, (t, _) in state.singles.items() if not self._fresh(t, now)]:
                 del state.singles[client_id]
-            for client_id in [
-                c for c, t in state.invalidated.items() if not self._fresh(t, now)
-            ]:
+            for client_id in [c for c, t in state.invalidated.items() if not self._fresh(t, now)]:
                 # Every read that could predate this write has expired by now.
                 del state.invalidated[client_id]
             idle = not self._fresh(state.last_lookup, now)

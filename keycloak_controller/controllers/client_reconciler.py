@@ -63,9 +63,7 @@ class ClientReconciler:
             admin = self.ctx.admin(keycloak)
             base_url = keycloak.spec.external.url if keycloak.spec.external else ""
             fields = self.sync(obj, client, realm_name, admin, base_url)
-            outcome = Outcome(
-                True, reasons.SUCCEEDED, f"Client {client.spec.client_id} is in sync"
-            )
+            outcome = Outcome(True, reasons.SUCCEEDED, f"Client {client.spec.client_id} is in sync")
         except Problem as problem:
             outcome = Outcome.from_problem(problem)
         except kc_errors.KeycloakError as error:
@@ -167,7 +165,9 @@ class ClientReconciler:
                 raise Problem(
                     reasons.OWNERSHIP_CONFLICT,
                     conflict_message(
-                        owner, f"client {spec.client_id!r} in realm {realm!r}", decision,
+                        owner,
+                        f"client {spec.client_id!r} in realm {realm!r}",
+                        decision,
                         actual.attributes,
                     ),
                 )

@@ -124,9 +124,7 @@ class ConnectionRegistry:
             entry = self._entries.get(key)
             if entry is not None and entry.fingerprint == spec.fingerprint:
                 return entry.admin
-            admin = KeycloakAdmin(
-                spec.url, spec.credentials, settings=self.settings, instance=key
-            )
+            admin = KeycloakAdmin(spec.url, spec.credentials, settings=self.settings, instance=key)
             if spec.insecure:
                 admin.transport.session.verify = False
             elif spec.ca_pem is not None:

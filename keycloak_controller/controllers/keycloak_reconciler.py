@@ -109,9 +109,7 @@ class KeycloakReconciler:
         if not has_finalizer(obj):
             return Result()
         leaving = [
-            r
-            for r in self.ctx.realms.by_index(REALMS_BY_KEYCLOAK, obj.key)
-            if r.deletion_timestamp
+            r for r in self.ctx.realms.by_index(REALMS_BY_KEYCLOAK, obj.key) if r.deletion_timestamp
         ]
         if leaving:
             names = ", ".join(sorted(r.key for r in leaving)[:5])
@@ -128,4 +126,3 @@ class KeycloakReconciler:
         remove_finalizer(self.ctx.api, KEYCLOAKS, obj)
         self.backoff.reset(obj.key)
         return Result()
-

@@ -88,9 +88,7 @@ class RoleResolver:
         if client_id not in self._client_uuids:
             found = self.admin.clients.find(self.realm, client_id)
             if found is None or not found.id:
-                raise Problem(
-                    INVALID_SPEC, f"unknown client {client_id!r} in realm {self.realm!r}"
-                )
+                raise Problem(INVALID_SPEC, f"unknown client {client_id!r} in realm {self.realm!r}")
             self._client_uuids[client_id] = found.id
         return self._client_uuids[client_id]
 

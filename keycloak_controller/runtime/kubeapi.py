@@ -123,9 +123,7 @@ class KubeApi:
     def get(self, path: str, **query: Any) -> JSON:
         return self.request("GET", path, query=query)
 
-    def stream(
-        self, path: str, *, query: Mapping[str, Any], read_timeout: float
-    ) -> WatchStream:
+    def stream(self, path: str, *, query: Mapping[str, Any], read_timeout: float) -> WatchStream:
         raw = self._send(
             "GET", path, query=query, timeout=(DEFAULT_REQUEST_TIMEOUT[0], read_timeout)
         )

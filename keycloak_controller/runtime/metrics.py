@@ -156,9 +156,7 @@ class PrometheusQueueMetrics:
     def retried(self) -> None:
         self._retries.inc()
 
-    def bind_in_flight(
-        self, unfinished: Callable[[], float], longest: Callable[[], float]
-    ) -> None:
+    def bind_in_flight(self, unfinished: Callable[[], float], longest: Callable[[], float]) -> None:
         # Computed at scrape time instead of client-go's 500 ms ticker: no extra thread.
         self._unfinished.set_function(unfinished)
         self._longest.set_function(longest)

@@ -26,9 +26,7 @@ class Indexer:
         self._items: dict[str, KubeObject] = {}
         self._index_funcs: dict[str, IndexFunc] = {NAMESPACE_INDEX: _namespace_index}
         # index name -> value -> keys
-        self._indices: dict[str, defaultdict[str, set[str]]] = {
-            NAMESPACE_INDEX: defaultdict(set)
-        }
+        self._indices: dict[str, defaultdict[str, set[str]]] = {NAMESPACE_INDEX: defaultdict(set)}
 
     def add_index(self, name: str, func: IndexFunc) -> None:
         with self._lock:

@@ -232,9 +232,7 @@ class Kube:
 
     def get(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
         try:
-            obj = self.custom.get_namespaced_custom_object(
-                *GROUP_VERSION, namespace, plural, name
-            )
+            obj = self.custom.get_namespaced_custom_object(*GROUP_VERSION, namespace, plural, name)
         except k8s.ApiException as error:
             if error.status == 404:
                 return None
@@ -243,9 +241,7 @@ class Kube:
         return obj
 
     def patch(self, plural: str, namespace: str, name: str, body: dict[str, Any]) -> None:
-        self.custom.patch_namespaced_custom_object(
-            *GROUP_VERSION, namespace, plural, name, body
-        )
+        self.custom.patch_namespaced_custom_object(*GROUP_VERSION, namespace, plural, name, body)
 
     def delete(self, plural: str, namespace: str, name: str) -> None:
         self.custom.delete_namespaced_custom_object(*GROUP_VERSION, namespace, plural, name)

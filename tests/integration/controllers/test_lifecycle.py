@@ -116,8 +116,10 @@ def test_lifecycle_of_every_kind(
         )
         wait_until(lambda: kube.is_ready("keycloakrealms", ns, "realm"), TIMEOUT, "realm Ready")
         wait_until(
-            lambda: (direct_admin.clients.find(realm_name, "app") or client).redirect_uris
-            == ["https://b.example.com/cb"],
+            lambda: (
+                (direct_admin.clients.find(realm_name, "app") or client).redirect_uris
+                == ["https://b.example.com/cb"]
+            ),
             TIMEOUT,
             "the new redirect URI in Keycloak",
         )

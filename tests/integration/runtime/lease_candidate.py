@@ -53,5 +53,6 @@ def main() -> int:
             print("leading", flush=True)
     return 0 if manager.stop() else 1
 
+
 if __name__ == "__main__":
     sys.exit(main())

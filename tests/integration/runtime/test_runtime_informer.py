@@ -20,7 +20,8 @@ def value_of(informer: Informer, namespace: str, name: str) -> str | None:
 
 def test_watch_survives_apiserver_restart(
     rt: SimpleNamespace,
-    private_control_plane: Callable[..., object], unique_name: Callable[[str], str]
+    private_control_plane: Callable[..., object],
+    unique_name: Callable[[str], str],
 ) -> None:
     plane = private_control_plane()
     endpoint: ControlPlaneEndpoint = plane.endpoint  # type: ignore[attr-defined]
@@ -50,7 +51,8 @@ def test_watch_survives_apiserver_restart(
 
 def test_compaction_forces_410_relist_and_no_change_is_missed(
     rt: SimpleNamespace,
-    private_control_plane: Callable[..., object], unique_name: Callable[[str], str]
+    private_control_plane: Callable[..., object],
+    unique_name: Callable[[str], str],
 ) -> None:
     # Without the watch cache, etcd's "compacted" reaches the client as 410.
     plane = private_control_plane(extra_apiserver_args=["--watch-cache=false"])
@@ -84,8 +86,10 @@ def test_compaction_forces_410_relist_and_no_change_is_missed(
 
         rt.wait_until(lambda: informer.relists >= 1, 90, "a 410-driven relist")
         rt.wait_until(
-            lambda: sorted(informer.indexer.keys())
-            == sorted(f"{ns}/{n}" for n in ("keep", "change", "new", "trigger")),
+            lambda: (
+                sorted(informer.indexer.keys())
+                == sorted(f"{ns}/{n}" for n in ("keep", "change", "new", "trigger"))
+            ),
             60,
             "the cache to match the server",
         )
@@ -140,8 +144,7 @@ def test_bookmarks_advance_the_resource_version(
 
 
 def test_label_selector_and_namespace_list(
-    rt: SimpleNamespace,
-    control_plane: ControlPlaneEndpoint, unique_name: Callable[[str], str]
+    rt: SimpleNamespace, control_plane: ControlPlaneEndpoint, unique_name: Callable[[str], str]
 ) -> None:
     namespaces = [unique_name("sel"), unique_name("sel"), unique_name("sel")]
     run = unique_name("run")

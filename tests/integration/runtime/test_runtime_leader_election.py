@@ -116,7 +116,8 @@ def test_exactly_one_leads_failover_and_release(
 
 
 def test_renew_failure_stops_work_and_calls_on_lost(
-    private_control_plane: Callable[..., object], unique_name: Callable[[str], str],
+    private_control_plane: Callable[..., object],
+    unique_name: Callable[[str], str],
     rt: SimpleNamespace,
 ) -> None:
     plane = private_control_plane()
@@ -126,8 +127,7 @@ def test_renew_failure_stops_work_and_calls_on_lost(
     started, stopped, lost = threading.Event(), threading.Event(), threading.Event()
     elector = LeaderElector(
         KubeApi(endpoint.api_client()),
-        LeaderElectionConfig("lease", ns, "me", lease_duration=4, renew_deadline=3,
-                             retry_period=1),
+        LeaderElectionConfig("lease", ns, "me", lease_duration=4, renew_deadline=3, retry_period=1),
         on_started_leading=started.set,
         on_stopped_leading=stopped.set,
         on_lost=lost.set,

@@ -48,8 +48,7 @@ def make_manager(
     managers: list[Manager] = []
 
     def make(**options: object) -> Manager:
-        manager = Manager(rt.configuration(control_plane), ManagerOptions(probe_port=0,
-                                                                          **options))  # type: ignore[arg-type]
+        manager = Manager(rt.configuration(control_plane), ManagerOptions(probe_port=0, **options))  # type: ignore[arg-type]
         managers.append(manager)
         return manager
 
@@ -156,9 +155,7 @@ def test_not_ready_until_caches_sync_and_leader_metric(
 ) -> None:
     from keycloak_controller.runtime.leaderelection import LeaderElectionConfig
 
-    manager = make_manager(
-        leader_election=LeaderElectionConfig("mgr-lease", namespace, "solo")
-    )
+    manager = make_manager(leader_election=LeaderElectionConfig("mgr-lease", namespace, "solo"))
     recorder = Recorder(manager, namespace)
     manager.controller("leader", recorder).watch_for(recorder.informer)
     assert not manager.ready()  # nothing listed yet
@@ -211,15 +208,26 @@ def widget_crd(plural: str) -> dict[str, object]:
         "spec": {
             "group": WIDGET_GROUP,
             "scope": "Namespaced",
-            "names": {"plural": plural, "singular": plural, "kind": kind,
-                      "listKind": f"{kind}List"},
-            "versions": [{
-                "name": "v1", "served": True, "storage": True,
-                "subresources": {"status": {}},
-                "schema": {"openAPIV3Schema": {
-                    "type": "object", "x-kubernetes-preserve-unknown-fields": True,
-                }},
-            }],
+            "names": {
+                "plural": plural,
+                "singular": plural,
+                "kind": kind,
+                "listKind": f"{kind}List",
+            },
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "subresources": {"status": {}},
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "x-kubernetes-preserve-unknown-fields": True,
+                        }
+                    },
+                }
+            ],
         },
     }
 
@@ -234,15 +242,22 @@ def test_status_writer_uses_status_subresource_with_optimistic_lock(
 
     plural = unique_name("widgets").replace("-", "")
     api = KubeApi(control_plane.api_client())
-    api.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-                body=widget_crd(plural))
+    api.request(
+        "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", body=widget_crd(plural)
+    )
     kind = ResourceKind(WIDGET_GROUP, "v1", plural, "W" + plural[1:])
 
     def create() -> dict[str, object]:
-        return api.request("POST", kind.collection_path(namespace), body={
-            "apiVersion": f"{WIDGET_GROUP}/v1", "kind": kind.kind,
-            "metadata": {"name": "w"}, "spec": {"size": 1},
-        })
+        return api.request(
+            "POST",
+            kind.collection_path(namespace),
+            body={
+                "apiVersion": f"{WIDGET_GROUP}/v1",
+                "kind": kind.kind,
+                "metadata": {"name": "w"},
+                "spec": {"size": 1},
+            },
+        )
 
     rt.wait_until(lambda: _try(create), 30, "the CRD to be served")
     from keycloak_controller.runtime.objects import KubeObject

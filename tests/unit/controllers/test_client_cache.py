@@ -199,8 +199,13 @@ def obj(generation: int = 1, status: str = "", **meta: Any) -> KubeObject:
         {
             "apiVersion": "keycloak-controller.dev/v1alpha1",
             "kind": "KeycloakClient",
-            "metadata": {"name": "app", "namespace": "ns", "uid": "u1",
-                         "generation": generation, **meta},
+            "metadata": {
+                "name": "app",
+                "namespace": "ns",
+                "uid": "u1",
+                "generation": generation,
+                **meta,
+            },
             "status": {"message": status},
         }
     )

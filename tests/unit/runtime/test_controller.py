@@ -98,8 +98,9 @@ def test_terminal_error_is_not_requeued() -> None:
 
 def test_requeue_after_forgets_then_adds_after() -> None:
     metrics = Metrics()
-    controller = Controller("test", ScriptedReconciler(lambda _: Result(requeue_after=30)),
-                            metrics=metrics)
+    controller = Controller(
+        "test", ScriptedReconciler(lambda _: Result(requeue_after=30)), metrics=metrics
+    )
     controller.queue.add_rate_limited(REQ)  # a prior failure to be forgotten
     controller.queue.add_rate_limited(REQ)
     assert controller.queue.num_requeues(REQ) == 2
@@ -147,8 +148,9 @@ def test_non_result_return_is_an_error_not_a_crash() -> None:
 
 def test_no_threads_left_after_stop() -> None:
     before = set(threading.enumerate())
-    controller = Controller("test", ScriptedReconciler(lambda _: Result()), workers=8,
-                            metrics=Metrics())
+    controller = Controller(
+        "test", ScriptedReconciler(lambda _: Result()), workers=8, metrics=Metrics()
+    )
     controller.start()
     for i in range(100):
         controller.queue.add(Request("ns", f"o{i}"))

@@ -22,18 +22,25 @@ class Sink:
         self.added.append(key)
 
 
-def obj(name: str, ns: str = "ns", owners: list[dict[str, Any]] | None = None,
-        **spec: Any) -> KubeObject:
+def obj(
+    name: str, ns: str = "ns", owners: list[dict[str, Any]] | None = None, **spec: Any
+) -> KubeObject:
     meta: dict[str, Any] = {"name": name, "namespace": ns}
     if owners:
         meta["ownerReferences"] = owners
     return KubeObject({"metadata": meta, "spec": spec})
 
 
-def owner(kind: str, name: str, api_version: str = "example.dev/v1",
-          controller: bool = True) -> dict[str, Any]:
-    return {"apiVersion": api_version, "kind": kind, "name": name, "uid": name,
-            "controller": controller}
+def owner(
+    kind: str, name: str, api_version: str = "example.dev/v1", controller: bool = True
+) -> dict[str, Any]:
+    return {
+        "apiVersion": api_version,
+        "kind": kind,
+        "name": name,
+        "uid": name,
+        "controller": controller,
+    }
 
 
 def test_enqueue_self() -> None:
@@ -45,12 +52,15 @@ def test_enqueue_self() -> None:
 def test_owner_matched_on_group_and_kind_only_and_controller_only() -> None:
     sink = Sink()
     handler = EnqueueRequestForOwner(sink, owner_group="example.dev", owner_kind="Realm")
-    child = obj("s", owners=[
-        owner("Realm", "r1", "example.dev/v2"),  # another version of the group: matches
-        owner("Realm", "r2", "other.dev/v1"),  # another group: no
-        owner("Client", "c1"),  # another kind: no
-        owner("Realm", "r3", controller=False),  # not the controller: no
-    ])
+    child = obj(
+        "s",
+        owners=[
+            owner("Realm", "r1", "example.dev/v2"),  # another version of the group: matches
+            owner("Realm", "r2", "other.dev/v1"),  # another group: no
+            owner("Client", "c1"),  # another kind: no
+            owner("Realm", "r3", controller=False),  # not the controller: no
+        ],
+    )
     handler.on_add(child)
     assert sink.added == [Request("ns", "r1")]
 
@@ -58,8 +68,9 @@ def test_owner_matched_on_group_and_kind_only_and_controller_only() -> None:
 def test_owner_update_enqueues_old_and_new_owners() -> None:
     sink = Sink()
     handler = EnqueueRequestForOwner(sink, owner_group="example.dev", owner_kind="Realm")
-    handler.on_update(obj("s", owners=[owner("Realm", "old")]),
-                      obj("s", owners=[owner("Realm", "new")]))
+    handler.on_update(
+        obj("s", owners=[owner("Realm", "old")]), obj("s", owners=[owner("Realm", "new")])
+    )
     assert sorted(sink.added) == [Request("ns", "new"), Request("ns", "old")]
 
 

@@ -141,8 +141,9 @@ def test_failed_renewal_calls_stop_then_lost() -> None:
     order: list[str] = []
     le = LeaderElector(
         api,  # type: ignore[arg-type]
-        LeaderElectionConfig("lease", "ns", "a", lease_duration=0.5, renew_deadline=0.3,
-                             retry_period=0.1),
+        LeaderElectionConfig(
+            "lease", "ns", "a", lease_duration=0.5, renew_deadline=0.3, retry_period=0.1
+        ),
         on_started_leading=lambda: setattr(api, "fail", True),  # renewals now fail
         on_stopped_leading=lambda: order.append("stopped"),
         on_lost=lambda: order.append("lost"),

@@ -92,8 +92,12 @@ def widget(status: dict[str, Any] | None = None, generation: int = 3) -> KubeObj
     raw: dict[str, Any] = {
         "apiVersion": "test.keycloak-controller.dev/v1",
         "kind": "Widget",
-        "metadata": {"name": "w", "namespace": "ns", "generation": generation,
-                     "resourceVersion": "42"},
+        "metadata": {
+            "name": "w",
+            "namespace": "ns",
+            "generation": generation,
+            "resourceVersion": "42",
+        },
     }
     if status is not None:
         raw["status"] = status
@@ -107,7 +111,8 @@ def test_status_writer_stamps_generation_and_writes_with_rv() -> None:
     assert updated is not None
     method, path, body = api.calls[0]
     assert (method, path) == (
-        "PUT", "/apis/test.keycloak-controller.dev/v1/namespaces/ns/widgets/w/status"
+        "PUT",
+        "/apis/test.keycloak-controller.dev/v1/namespaces/ns/widgets/w/status",
     )
     assert body["metadata"]["resourceVersion"] == "42"
     assert body["status"]["observedGeneration"] == 3

@@ -16,6 +16,9 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import requests
 
 from keycloak_controller.api import Keycloak
 from keycloak_controller.keycloak.auth import ClientCredentials, Credentials, PasswordCredentials
@@ -104,6 +107,24 @@ def _ca_file(pem: str) -> str:
     return str(path)
 
 
+def _pin_verify(session: requests.Session, verify: bool | str) -> None:
+    """Make `verify` win over REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE.
+
+    requests lets those variables override `session.verify` (psf/requests#3829),
+    which would silently ignore spec.caBundle and insecureSkipVerify in any
+    image that sets them; proxies from the environment still apply.
+    """
+    session.verify = verify
+    merge = session.merge_environment_settings
+
+    def pinned(*args: Any, **kwargs: Any) -> Any:
+        settings = merge(*args, **kwargs)
+        settings["verify"] = verify
+        return settings
+
+    session.merge_environment_settings = pinned  # type: ignore[method-assign]
+
+
 @dataclass
 class _Entry:
     fingerprint: str
@@ -126,9 +147,9 @@ class ConnectionRegistry:
                 return entry.admin
             admin = KeycloakAdmin(spec.url, spec.credentials, settings=self.settings, instance=key)
             if spec.insecure:
-                admin.transport.session.verify = False
+                _pin_verify(admin.transport.session, False)
             elif spec.ca_pem is not None:
-                admin.transport.session.verify = _ca_file(spec.ca_pem)
+                _pin_verify(admin.transport.session, _ca_file(spec.ca_pem))
             self._entries[key] = _Entry(spec.fingerprint, admin)
         if entry is not None:
             entry.admin.close()

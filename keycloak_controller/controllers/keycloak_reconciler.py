@@ -23,7 +23,7 @@ from . import reasons
 from .context import Context
 from .finalizer import ensure_finalizer, has_finalizer, remove_finalizer
 from .kinds import KEYCLOAKS
-from .kube import parse
+from .kube import namespace_terminating, parse
 from .reasons import Problem
 from .reporting import Outcome, Reporter, jittered, result_for
 
@@ -108,9 +108,15 @@ class KeycloakReconciler:
     def finalize(self, obj: KubeObject) -> Result:
         if not has_finalizer(obj):
             return Result()
-        leaving = [
-            r for r in self.ctx.realms.by_index(REALMS_BY_KEYCLOAK, obj.key) if r.deletion_timestamp
+        realms = self.ctx.realms.by_index(REALMS_BY_KEYCLOAK, obj.key)
+        leaving = [r for r in realms if r.deletion_timestamp]
+        # A namespace being deleted takes its realms too, in any order: wait for
+        # them, so they can still delete what they made in Keycloak.
+        staying_here = [
+            r for r in realms if r.namespace == obj.namespace and not r.deletion_timestamp
         ]
+        if staying_here and namespace_terminating(self.ctx.api, obj.namespace):
+            leaving += staying_here
         if leaving:
             names = ", ".join(sorted(r.key for r in leaving)[:5])
             self.reporter.report(

@@ -17,6 +17,7 @@ from typing import Protocol
 import requests
 
 from keycloak_controller.keycloak.errors import (
+    TLS_FAILED,
     AuthenticationFailed,
     ConnectFailed,
     Unavailable,
@@ -145,6 +146,8 @@ class TokenProvider:
         started = self._clock()
         try:
             response = self._session.post(self._url, data=form, timeout=self._timeout)
+        except requests.exceptions.SSLError:
+            raise ConnectFailed(TLS_FAILED, method="POST", path=self._url) from None
         except requests.ConnectionError as exc:
             raise ConnectFailed(
                 f"token endpoint unreachable: {type(exc).__name__}", method="POST", path=self._url

@@ -85,6 +85,12 @@ class Unavailable(KeycloakError):
     reason = "KeycloakUnavailable"
 
 
+TLS_FAILED = (
+    "TLS certificate verification failed: the server's certificate does not chain to a "
+    "trusted CA; set spec.caBundle to the CA that signs it"
+)
+
+
 class ConnectFailed(Unavailable):
     """The TCP connection was never established, so nothing was sent."""
 

@@ -24,6 +24,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_afte
 from keycloak_controller.keycloak.auth import Credentials, TokenProvider
 from keycloak_controller.keycloak.breaker import CircuitBreaker
 from keycloak_controller.keycloak.errors import (
+    TLS_FAILED,
     ConnectFailed,
     RateLimited,
     ServerError,
@@ -159,6 +160,10 @@ class KeycloakTransport:
                 self.breaker.record_failure()
                 REQUESTS.labels(self.instance, method, "unavailable").inc()
                 raise
+            except requests.exceptions.SSLError:
+                self.breaker.record_failure()
+                REQUESTS.labels(self.instance, method, "connect_error").inc()
+                raise ConnectFailed(TLS_FAILED, method=method, path=path) from None
             except requests.ConnectionError as exc:
                 self.breaker.record_failure()
                 REQUESTS.labels(self.instance, method, "connect_error").inc()

@@ -25,7 +25,8 @@ from keycloak_controller.runtime.status import StatusWriter
 from . import client_model as model
 from . import reasons
 from .context import Context
-from .finalizer import ensure_finalizer, has_finalizer, remove_finalizer
+from .deletion import finalize
+from .finalizer import ensure_finalizer
 from .kinds import CLIENTS
 from .kube import controlled_by, parse, secret_data, write_owned_secret
 from .ownership import Owner, Ownership, conflict_message
@@ -304,23 +305,16 @@ class ClientReconciler:
     # --- deletion ---------------------------------------------------------------------
 
     def finalize(self, obj: KubeObject) -> Result:
-        if not has_finalizer(obj):
-            return Result()
-        try:
-            done, why = self.cleanup(obj)
-        except Problem as problem:
-            done, why = False, problem.message
-        except kc_errors.KeycloakError as error:
-            done, why = False, f"deleting the client: {error}. Retrying with backoff."
-        if not done:
-            self.reporter.report(obj, Outcome(False, reasons.DELETION_BLOCKED, why))
-            return Result(requeue_after=self.backoff.next_delay(obj.key))
-        if why:
-            self.ctx.events.event(obj, "Normal", "Finalized", why)
         # The credentials Secret goes with its ownerReference (garbage collection).
-        remove_finalizer(self.ctx.api, CLIENTS, obj)
-        self.backoff.reset(obj.key)
-        return Result()
+        return finalize(
+            obj,
+            CLIENTS,
+            "client",
+            self.cleanup,
+            ctx=self.ctx,
+            reporter=self.reporter,
+            backoff=self.backoff,
+        )
 
     def cleanup(self, obj: KubeObject) -> tuple[bool, str]:
         try:

@@ -22,7 +22,8 @@ from keycloak_controller.runtime.status import StatusWriter
 
 from . import reasons
 from .context import Context
-from .finalizer import ensure_finalizer, has_finalizer, remove_finalizer
+from .deletion import finalize
+from .finalizer import ensure_finalizer
 from .kinds import REALMS
 from .kube import parse
 from .ownership import Owner, Ownership, conflict_message
@@ -110,22 +111,15 @@ class RealmReconciler:
     # --- deletion ---------------------------------------------------------------------
 
     def finalize(self, obj: KubeObject) -> Result:
-        if not has_finalizer(obj):
-            return Result()
-        try:
-            done, why = self.cleanup(obj)
-        except Problem as problem:
-            done, why = False, problem.message
-        except kc_errors.KeycloakError as error:
-            done, why = False, f"deleting the realm: {error}. Retrying with backoff."
-        if not done:
-            self.reporter.report(obj, Outcome(False, reasons.DELETION_BLOCKED, why))
-            return Result(requeue_after=self.backoff.next_delay(obj.key))
-        if why:
-            self.ctx.events.event(obj, "Normal", "Finalized", why)
-        remove_finalizer(self.ctx.api, REALMS, obj)
-        self.backoff.reset(obj.key)
-        return Result()
+        return finalize(
+            obj,
+            REALMS,
+            "realm",
+            self.cleanup,
+            ctx=self.ctx,
+            reporter=self.reporter,
+            backoff=self.backoff,
+        )
 
     def cleanup(self, obj: KubeObject) -> tuple[bool, str]:
         """(done, message). Never wedges on a missing parent, object or Secret."""

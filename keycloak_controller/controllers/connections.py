@@ -16,9 +16,6 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import requests
 
 from keycloak_controller.api import Keycloak
 from keycloak_controller.keycloak.auth import ClientCredentials, Credentials, PasswordCredentials
@@ -107,24 +104,6 @@ def _ca_file(pem: str) -> str:
     return str(path)
 
 
-def _pin_verify(session: requests.Session, verify: bool | str) -> None:
-    """Make `verify` win over REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE.
-
-    requests lets those variables override `session.verify` (psf/requests#3829),
-    which would silently ignore spec.caBundle and insecureSkipVerify in any
-    image that sets them; proxies from the environment still apply.
-    """
-    session.verify = verify
-    merge = session.merge_environment_settings
-
-    def pinned(*args: Any, **kwargs: Any) -> Any:
-        settings = merge(*args, **kwargs)
-        settings["verify"] = verify
-        return settings
-
-    session.merge_environment_settings = pinned  # type: ignore[method-assign]
-
-
 @dataclass
 class _Entry:
     fingerprint: str
@@ -145,11 +124,14 @@ class ConnectionRegistry:
             entry = self._entries.get(key)
             if entry is not None and entry.fingerprint == spec.fingerprint:
                 return entry.admin
-            admin = KeycloakAdmin(spec.url, spec.credentials, settings=self.settings, instance=key)
+            verify: bool | str = True
             if spec.insecure:
-                _pin_verify(admin.transport.session, False)
+                verify = False
             elif spec.ca_pem is not None:
-                _pin_verify(admin.transport.session, _ca_file(spec.ca_pem))
+                verify = _ca_file(spec.ca_pem)
+            admin = KeycloakAdmin(
+                spec.url, spec.credentials, settings=self.settings, instance=key, verify=verify
+            )
             self._entries[key] = _Entry(spec.fingerprint, admin)
         if entry is not None:
             entry.admin.close()

@@ -93,8 +93,10 @@ class TokenProvider:
         timeout: float = 10.0,
         refresh_margin: float = 0.25,
         clock: Callable[[], float] = time.monotonic,
+        verify: bool | str = True,
     ) -> None:
         self._session = session
+        self._verify = verify
         realm_url = f"{base_url.rstrip('/')}/realms/{credentials.realm}"
         self._url = f"{realm_url}/protocol/openid-connect/token"
         self._credentials = credentials
@@ -145,7 +147,9 @@ class TokenProvider:
     def _request(self, form: dict[str, str]) -> _Token:
         started = self._clock()
         try:
-            response = self._session.post(self._url, data=form, timeout=self._timeout)
+            response = self._session.post(
+                self._url, data=form, timeout=self._timeout, verify=self._verify
+            )
         except requests.exceptions.SSLError:
             raise ConnectFailed(TLS_FAILED, method="POST", path=self._url) from None
         except requests.ConnectionError as exc:

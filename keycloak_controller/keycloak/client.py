@@ -46,9 +46,10 @@ class KeycloakAdmin:
         version: ServerVersion | str | None = None,
         settings: TransportSettings | None = None,
         instance: str | None = None,
+        verify: bool | str = True,
     ) -> None:
         self.transport = KeycloakTransport(
-            base_url, credentials, settings=settings, instance=instance
+            base_url, credentials, settings=settings, instance=instance, verify=verify
         )
         if isinstance(version, str):
             version = ServerVersion.parse(version)

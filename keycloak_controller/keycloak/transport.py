@@ -76,8 +76,14 @@ class KeycloakTransport:
         settings: TransportSettings | None = None,
         instance: str | None = None,
         session: requests.Session | None = None,
+        verify: bool | str = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # TLS verification: True, False, or a CA bundle path. Passed on every
+        # request, because requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE
+        # override a session-level setting (psf/requests#3829) but not an
+        # explicit per-request one.
+        self.verify = verify
         self.settings = settings or TransportSettings()
         self.instance = instance or urlsplit(self.base_url).netloc or self.base_url
         self.session = session or requests.Session()
@@ -93,6 +99,7 @@ class KeycloakTransport:
             credentials,
             timeout=self.settings.read_timeout,
             refresh_margin=self.settings.token_refresh_margin,
+            verify=verify,
         )
         self.breaker = CircuitBreaker(
             self.instance,
@@ -215,6 +222,7 @@ class KeycloakTransport:
             data=body.encode() if verbatim else None,
             headers=headers,
             timeout=self._timeout,
+            verify=self.verify,
         )
 
     def _note_retry(self, method: str, path: str, outcome: Any) -> None:

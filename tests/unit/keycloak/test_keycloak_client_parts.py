@@ -173,3 +173,39 @@ def test_error_parsing_handles_plain_text_and_field_errors() -> None:
     r2.status_code = 502
     r2._content = b"Bad gateway"
     assert "Bad gateway" in str(error_from_response(r2, "GET", "/x"))
+
+
+class _RecordingAdapter(requests.adapters.HTTPAdapter):
+    """Answers every request itself and records the `verify` requests settled on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.verify_seen: list[object] = []
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        self.verify_seen.append(kwargs.get("verify"))
+        response = requests.Response()
+        response.status_code = 200
+        response.request = request
+        response._content = (
+            b'{"access_token":"t","expires_in":60}' if "token" in (request.url or "") else b"[]"
+        )
+        return response
+
+
+@pytest.mark.parametrize("verify", [False, "/etc/keycloak-controller/ca.pem"])
+def test_explicit_verify_beats_the_ca_bundle_environment(
+    monkeypatch: pytest.MonkeyPatch, verify: bool | str
+) -> None:
+    # requests lets these variables override a session's verify (psf/requests#3829).
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/somewhere/else.pem")
+    monkeypatch.setenv("CURL_CA_BUNDLE", "/somewhere/else.pem")
+    from keycloak_controller.keycloak.transport import KeycloakTransport
+
+    transport = KeycloakTransport(
+        "https://kc.example", PasswordCredentials("admin", Secret("pw")), verify=verify
+    )
+    recorder = _RecordingAdapter()
+    transport.session.mount("https://", recorder)
+    transport.request("GET", "/admin/realms")
+    assert recorder.verify_seen == [verify, verify]  # the token request, then the call

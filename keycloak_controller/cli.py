@@ -168,7 +168,12 @@ def run(args: argparse.Namespace) -> int:
     host, port = split_address(args.probe_address)
     manager = Manager(
         configuration,
-        ManagerOptions(leader_election=election, probe_host=host, probe_port=port),
+        ManagerOptions(
+            leader_election=election,
+            probe_host=host,
+            probe_port=port,
+            user_agent=f"keycloak-controller/{__version__}",
+        ),
     )
     namespaces = [n.strip() for n in args.namespaces.split(",") if n.strip()] or None
     controllers = setup_controllers(

@@ -29,6 +29,7 @@ from .clock import REAL_CLOCK, Clock
 from .kubeapi import ApiException, KubeApi, WatchStream, status_reason
 from .objects import JSON, KubeObject, ResourceKind
 from .store import Indexer, IndexFunc
+from .transform import Transform
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class Informer:
         watch_timeout_range: tuple[int, int] = WATCH_TIMEOUT_RANGE,
         read_timeout: float = READ_TIMEOUT,
         clock: Clock = REAL_CLOCK,
+        transform: Transform | None = None,
     ) -> None:
         if namespaces is not None and not kind.namespaced:
             raise ValueError(f"{kind.kind} is cluster-scoped; it cannot be limited to namespaces")
@@ -81,6 +83,8 @@ class Informer:
         self.watch_timeout_range = watch_timeout_range
         self.read_timeout = read_timeout
         self.clock = clock
+        # Applied to every listed or watched object before it is cached or dispatched.
+        self.transform = transform
         self.indexer = Indexer()
         self._handlers: list[EventHandler] = []
         self._stop = threading.Event()
@@ -156,6 +160,9 @@ class Informer:
 
     def by_index(self, index: str, value: str) -> list[KubeObject]:
         return self.indexer.by_index(index, value)
+
+    def _wrap(self, raw: JSON) -> KubeObject:
+        return KubeObject(self.transform(raw) if self.transform is not None else raw)
 
     # Dispatch; a handler that raises must not kill the reflector.
     def _dispatch_upsert(self, old: KubeObject | None, new: KubeObject) -> None:
@@ -248,7 +255,7 @@ class _Reflector:
         inf = self.informer
         seen: set[str] = set()
         for raw in items:
-            obj = KubeObject(raw)
+            obj = inf._wrap(raw)
             seen.add(obj.key)
             old = inf.indexer.upsert(obj)
             inf._dispatch_upsert(old, obj)
@@ -352,7 +359,7 @@ class _Reflector:
             if rv:
                 self.resource_version = rv
             return
-        obj = KubeObject(raw)
+        obj = inf._wrap(raw)
         if kind in ("ADDED", "MODIFIED"):
             old = inf.indexer.upsert(obj)
             inf._dispatch_upsert(old, obj)

@@ -41,6 +41,7 @@ from .objects import ResourceKind
 from .ratelimit import RateLimiter
 from .reconcile import Reconciler
 from .server import ProbeServer
+from .transform import Transform, strip_bulky_metadata
 
 log = get_logger(__name__)
 
@@ -57,6 +58,11 @@ class ManagerOptions:
     # Served on /metrics after the manager's own registry. The default is the
     # process-wide registry, where libraries (the Keycloak client) register.
     extra_metrics_registries: tuple[CollectorRegistry, ...] = (REGISTRY,)
+    # Applied to every object before an informer caches it (None keeps objects whole).
+    cache_transform: Transform | None = strip_bulky_metadata
+    # Sent on every API request; the apiserver also names this writer's
+    # managedFields entries after it (the client's default is "OpenAPI-Generator").
+    user_agent: str | None = None
 
 
 class CacheSyncTimeoutError(RuntimeError):
@@ -79,7 +85,7 @@ class Manager:
         )
         self._configuration = copy.copy(configuration)
         # Informers and reconcilers get this handle now; its pool is sized in start().
-        self.api = KubeApi(k8s.ApiClient(copy.copy(configuration)))
+        self.api = KubeApi(self._api_client(copy.copy(configuration)))
         self.informers: list[Informer] = []
         self.controllers: list[Controller] = []
         self.elector: LeaderElector | None = None
@@ -89,6 +95,12 @@ class Manager:
         self._started_controllers = False
         self.server: ProbeServer | None = None
         self._stop_requested = threading.Event()
+
+    def _api_client(self, configuration: k8s.Configuration) -> k8s.ApiClient:
+        api_client = k8s.ApiClient(configuration)
+        if self.options.user_agent:
+            api_client.user_agent = self.options.user_agent
+        return api_client
 
     # --- wiring ------------------------------------------------------------------
 
@@ -118,6 +130,7 @@ class Manager:
             label_selector=label_selector,
             field_selector=field_selector,
             resync_period=resync_period,
+            transform=self.options.cache_transform,
         )
         self.informers.append(informer)
         return informer
@@ -155,7 +168,7 @@ class Manager:
         configuration = copy.copy(self._configuration)
         configuration.connection_pool_maxsize = watches + workers + POOL_SLACK
         # No thread uses the API yet, so swapping the client in is safe.
-        self.api.api_client = k8s.ApiClient(configuration)
+        self.api.api_client = self._api_client(configuration)
 
         self.server = ProbeServer(
             self.served_registry,
@@ -180,7 +193,7 @@ class Manager:
         election_config = copy.copy(self._configuration)
         election_config.connection_pool_maxsize = 2
         self.elector = LeaderElector(
-            KubeApi(k8s.ApiClient(election_config)),
+            KubeApi(self._api_client(election_config)),
             election,
             on_started_leading=self._start_controllers,
             on_stopped_leading=self._abandon_work,

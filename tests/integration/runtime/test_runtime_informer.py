@@ -10,6 +10,7 @@ from kubernetes import client as k8s
 from keycloak_controller.runtime.informer import Informer
 from keycloak_controller.runtime.kubeapi import KubeApi
 from keycloak_controller.runtime.objects import CONFIG_MAPS
+from keycloak_controller.runtime.transform import LAST_APPLIED, strip_bulky_metadata
 from keycloak_controller.testing.controlplane import ControlPlaneEndpoint
 
 
@@ -180,3 +181,45 @@ def test_label_selector_and_namespace_list(
     finally:
         informer.stop()
         everywhere.stop()
+
+
+def test_transform_strips_bookkeeping_from_listed_and_watched_objects(
+    rt: SimpleNamespace, control_plane: ControlPlaneEndpoint, unique_name: Callable[[str], str]
+) -> None:
+    ns = unique_name("transform")
+    rt.make_namespace(control_plane, ns)
+    core = k8s.CoreV1Api(control_plane.api_client())
+    last_applied = {LAST_APPLIED: '{"data":{"value":"0"}}', "team": "a"}
+    core.create_namespaced_config_map(
+        ns,
+        k8s.V1ConfigMap(
+            metadata=k8s.V1ObjectMeta(name="listed", annotations=last_applied),
+            data={"value": "0"},
+        ),
+    )
+    raw = KubeApi(control_plane.api_client()).get(CONFIG_MAPS.object_path(ns, "listed"))
+    assert raw["metadata"]["managedFields"]  # the server does write them
+    informer = Informer(
+        KubeApi(control_plane.api_client()),
+        CONFIG_MAPS,
+        namespaces=[ns],
+        transform=strip_bulky_metadata,
+    )
+    handler = rt.RecordingHandler()
+    informer.add_event_handler(handler)
+    informer.start()
+    try:
+        assert informer.wait_for_sync(30)
+        rt.create_cm(core, ns, "watched", "1")
+        rt.update_cm(core, ns, "listed", "2")
+        rt.wait_until(lambda: value_of(informer, ns, "watched") == "1", 30, "watched create")
+        rt.wait_until(lambda: value_of(informer, ns, "listed") == "2", 30, "watched update")
+        for name in ("listed", "watched"):
+            cached = informer.get(ns, name)
+            assert cached is not None
+            assert "managedFields" not in cached.raw["metadata"]
+            assert cached.uid and cached.resource_version  # the rest is intact
+        listed = informer.get(ns, "listed")
+        assert listed is not None and dict(listed.annotations) == {"team": "a"}
+    finally:
+        informer.stop()

@@ -75,14 +75,36 @@ def test_election_config_requires_sane_ordering() -> None:
         LeaderElectionConfig("l", "ns", "me", renew_deadline=2, retry_period=2).validate()
 
 
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386, as the apiserver applies application/merge-patch+json."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
 class RecordingApi:
-    def __init__(self) -> None:
+    """Records requests and answers a status merge patch as the apiserver would."""
+
+    def __init__(self, current: KubeObject | None = None) -> None:
         self.calls: list[tuple[str, str, Any]] = []
+        self.current = current
 
     def request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        self.calls.append((method, path, kwargs.get("body")))
         body: dict[str, Any] = kwargs["body"]
-        return body
+        self.calls.append((method, path, body))
+        assert kwargs.get("content_type") == "application/merge-patch+json"
+        assert self.current is not None
+        assert body["metadata"]["resourceVersion"] == self.current.resource_version
+        updated = merge_patch(self.current.raw, {"status": body["status"]})
+        updated["metadata"] = {**updated["metadata"], "resourceVersion": "next"}
+        self.current = KubeObject(updated)
+        return updated
 
 
 WIDGETS = ResourceKind("test.keycloak-controller.dev", "v1", "widgets", "Widget")
@@ -104,23 +126,44 @@ def widget(status: dict[str, Any] | None = None, generation: int = 3) -> KubeObj
     return KubeObject(raw)
 
 
-def test_status_writer_stamps_generation_and_writes_with_rv() -> None:
-    api = RecordingApi()
+def test_status_writer_stamps_generation_and_patches_status_with_rv() -> None:
+    obj = widget()
+    api = RecordingApi(obj)
     writer = StatusWriter(api, WIDGETS, clock=FakeClock())  # type: ignore[arg-type]
-    updated = writer.update(widget(), [Condition("Ready", "True", "Succeeded")])
+    updated = writer.update(obj, [Condition("Ready", "True", "Succeeded")])
     assert updated is not None
     method, path, body = api.calls[0]
     assert (method, path) == (
-        "PUT",
+        "PATCH",
         "/apis/test.keycloak-controller.dev/v1/namespaces/ns/widgets/w/status",
     )
-    assert body["metadata"]["resourceVersion"] == "42"
+    # Only the precondition and the status: nothing else of the object is sent.
+    assert body["metadata"] == {"resourceVersion": "42"}
+    assert set(body) == {"metadata", "status"}
     assert body["status"]["observedGeneration"] == 3
     assert body["status"]["conditions"][0]["observedGeneration"] == 3
+    assert updated.raw["status"]["conditions"][0]["reason"] == "Succeeded"
+
+
+def test_status_writer_deletes_fields_set_to_none_and_then_rests() -> None:
+    obj = widget({"clientUuid": "u-1", "secretName": "s"})
+    api = RecordingApi(obj)
+    writer = StatusWriter(api, WIDGETS, clock=FakeClock())  # type: ignore[arg-type]
+    ready = [Condition("Ready", "True", "Succeeded")]
+    fields = {"clientUuid": None, "secretName": "s", "serviceAccountUserId": None}
+    updated = writer.update(obj, ready, fields)
+    assert updated is not None
+    sent = api.calls[0][2]["status"]
+    assert sent["clientUuid"] is None  # deleted on the server
+    assert "serviceAccountUserId" not in sent  # was never there: nothing to delete
+    assert "clientUuid" not in updated.raw["status"]
+    # The same desired state again is no change, so nothing more is written.
+    assert writer.update(updated, ready, fields) is None
+    assert len(api.calls) == 1
 
 
 def test_status_writer_skips_unchanged_status() -> None:
-    api = RecordingApi()
+    api = RecordingApi(widget())
     clock = FakeClock()
     writer = StatusWriter(api, WIDGETS, clock=clock)  # type: ignore[arg-type]
     first = writer.update(widget(), [Condition("Ready", "True", "Succeeded")])

@@ -25,6 +25,7 @@ def test_repeated_events_aggregate_and_a_flood_is_capped(
     for _ in range(10):
         recorder.event(obj, "Warning", "ReconcileFailed", "realm unreachable")
     recorder.event(obj, "Normal", "Reconciled", "ok")
+    assert recorder.flush(30)  # sent by a background thread, in order
     events = core.list_namespaced_event(namespace).items
     by_reason = {e.reason: e for e in events}
     assert len(events) == 2
@@ -35,6 +36,11 @@ def test_repeated_events_aggregate_and_a_flood_is_capped(
     # Distinct messages do not aggregate, but the per-object bucket stops the flood.
     for i in range(100):
         recorder.event(obj, "Warning", "ReconcileFailed", f"attempt {i}")
+    assert recorder.flush(30)
     events = core.list_namespaced_event(namespace).items
     assert len(events) == 2 + (25 - 11)
     assert recorder.dropped == 100 - (25 - 11)
+    assert recorder.failed == 0
+    recorder.close()
+    recorder.event(obj, "Normal", "Reconciled", "after close")  # ignored, never raises
+    assert recorder.flush(5)

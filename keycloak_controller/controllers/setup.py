@@ -32,6 +32,7 @@ from keycloak_controller.runtime.reconcile import Request
 from .client_reconciler import ClientReconciler
 from .connections import ConnectionRegistry
 from .context import Context
+from .finalizer import has_finalizer
 from .keycloak_reconciler import REALMS_BY_KEYCLOAK, KeycloakReconciler
 from .kinds import CLIENTS, KEYCLOAKS, REALMS
 from .realm_reconciler import CLIENTS_BY_REALM, RealmReconciler
@@ -114,12 +115,12 @@ class _ParentMapper:
 
 def _meaningful(obj: KubeObject) -> tuple[Any, ...]:
     """What a change must touch to need a reconcile: the spec (generation) and the
-    metadata the reconcilers read; not the status, which they write themselves."""
+    metadata the reconcilers read; not the status, which they write themselves, nor
+    finalizers (see `_EnqueueOnChange`)."""
     meta = obj.get("metadata") or {}
     return (
         obj.generation,
         meta.get("deletionTimestamp"),
-        meta.get("finalizers"),
         meta.get("labels"),
         meta.get("annotations"),
         meta.get("ownerReferences"),
@@ -133,7 +134,11 @@ class _EnqueueOnChange(EnqueueRequestForObject):
     write must not cost a second reconcile and its Keycloak reads."""
 
     def on_update(self, old: KubeObject, new: KubeObject) -> None:
-        if old is new or _meaningful(old) != _meaningful(new):
+        # Of the finalizers, only ours going away counts (it must be put back): the
+        # reconcile that adds it carries on with the patched object, so its own
+        # patch needs no second pass, and other controllers' finalizers are theirs.
+        lost_ours = has_finalizer(old) and not has_finalizer(new)
+        if old is new or lost_ours or _meaningful(old) != _meaningful(new):
             super().on_update(old, new)
 
 
@@ -146,6 +151,7 @@ class Controllers:
     context: Context
 
     def close(self) -> None:
+        self.context.events.close()  # sends what is queued, bounded
         self.context.connections.close()
 
 
@@ -186,7 +192,9 @@ def setup_controllers(manager: Manager, options: ControllerOptions) -> Controlle
 
     cc = manager.controller("keycloakclient", ClientReconciler(ctx), workers=options.workers)
     _watch_own_kind(cc, clients)
-    cc.owns(secrets, owner_group=GROUP, owner_kind="KeycloakClient")
+    # Only the client reconciler creates credentials Secrets: their creation needs no
+    # reconcile, their edits and deletions do (they are put back).
+    cc.owns(secrets, owner_group=GROUP, owner_kind="KeycloakClient", on_create=False)
     cc.watches(secrets, _lookup(clients, BY_SECRET))
     cc.watches(realms, _lookup(clients, CLIENTS_BY_REALM))
     return Controllers(ctx)

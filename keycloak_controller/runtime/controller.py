@@ -82,11 +82,16 @@ class Controller:
         """Reconcile the watched kind itself (controller-runtime's `For`)."""
         self.watch(informer, EnqueueRequestForObject(self.queue))
 
-    def owns(self, informer: Informer, *, owner_group: str, owner_kind: str) -> None:
-        """Map owned children to their controlling owner (`Owns`)."""
+    def owns(
+        self, informer: Informer, *, owner_group: str, owner_kind: str, on_create: bool = True
+    ) -> None:
+        """Map owned children to their controlling owner (`Owns`); `on_create=False`
+        when only the owner creates them, so its own creates do not requeue it."""
         self.watch(
             informer,
-            EnqueueRequestForOwner(self.queue, owner_group=owner_group, owner_kind=owner_kind),
+            EnqueueRequestForOwner(
+                self.queue, owner_group=owner_group, owner_kind=owner_kind, on_create=on_create
+            ),
         )
 
     def watches(self, informer: Informer, map_func: MapFunc) -> None:

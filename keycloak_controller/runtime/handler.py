@@ -58,12 +58,21 @@ class EnqueueRequestForOwner(_MappingHandler):
         owner_kind: str,
         only_controller: bool = True,
         owner_namespaced: bool = True,
+        on_create: bool = True,
     ) -> None:
         super().__init__(queue)
         self.owner_group = owner_group
         self.owner_kind = owner_kind
         self.only_controller = only_controller
         self.owner_namespaced = owner_namespaced
+        self.on_create = on_create
+
+    def on_add(self, obj: KubeObject) -> None:
+        # on_create=False: children are created by their owner's reconcile, which
+        # already knows what it wrote; waking the owner for its own create costs a
+        # whole extra reconcile per child. Updates and deletes still wake it.
+        if self.on_create:
+            super().on_add(obj)
 
     def requests(self, obj: KubeObject) -> Iterable[Request]:
         namespace = obj.namespace if self.owner_namespaced else ""

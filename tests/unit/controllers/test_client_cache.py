@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 from keycloak_controller.controllers.client_cache import ClientCache
+from keycloak_controller.controllers.finalizer import FINALIZER
 from keycloak_controller.controllers.setup import _EnqueueOnChange
 from keycloak_controller.keycloak.client import KeycloakAdmin
 from keycloak_controller.keycloak.models import ClientRepresentation
@@ -219,8 +220,18 @@ def test_status_only_updates_are_not_enqueued_but_spec_and_metadata_changes_are(
     handler.on_update(obj(1), obj(2))
     handler.on_update(obj(), obj(annotations={"x": "y"}))
     handler.on_update(obj(), obj(deletionTimestamp="2026-01-01T00:00:00Z"))
-    handler.on_update(obj(), obj(finalizers=["f"]))
+    # Our finalizer removed (by someone else): it must be put back.
+    handler.on_update(obj(finalizers=[FINALIZER]), obj(finalizers=[]))
     same = obj()
     handler.on_update(same, same)  # an informer resync re-delivers the same object
     handler.on_add(obj())
     assert len(sink.added) == 6
+
+
+def test_finalizer_changes_other_than_ours_coming_or_going_are_not_enqueued() -> None:
+    sink = Sink()
+    handler = _EnqueueOnChange(sink)
+    # The reconcile that adds our finalizer carries on with the patched object.
+    handler.on_update(obj(), obj(finalizers=[FINALIZER]))
+    handler.on_update(obj(finalizers=[FINALIZER]), obj(finalizers=[FINALIZER, "other/x"]))
+    assert sink.added == []

@@ -74,6 +74,19 @@ def test_owner_update_enqueues_old_and_new_owners() -> None:
     assert sorted(sink.added) == [Request("ns", "new"), Request("ns", "old")]
 
 
+def test_owner_without_creates_still_wakes_on_update_and_delete() -> None:
+    sink = Sink()
+    handler = EnqueueRequestForOwner(
+        sink, owner_group="example.dev", owner_kind="Realm", on_create=False
+    )
+    child = obj("s", owners=[owner("Realm", "r1")])
+    handler.on_add(child)
+    assert sink.added == []
+    handler.on_update(child, child)
+    handler.on_delete(child)
+    assert sink.added == [Request("ns", "r1"), Request("ns", "r1")]
+
+
 def test_map_func_through_an_index_for_cross_namespace_references() -> None:
     clients = Indexer()
     clients.add_index("secret", lambda o: [str(o.get("spec", "secretRef"))])

@@ -32,6 +32,9 @@ from keycloak_controller.keycloak.client import KeycloakAdmin
 from keycloak_controller.keycloak.models import ClientRepresentation
 
 DEFAULT_MAX_AGE = 30.0
+# Expiry walks every cached entry; lookups check freshness themselves, so the walk
+# (which only frees memory) runs at most this often instead of on every lookup.
+EXPIRE_INTERVAL = 1.0
 _NEVER = float("-inf")
 
 
@@ -60,6 +63,7 @@ class ClientCache:
         self.purge_timers = purge_timers
         self._lock = threading.Lock()
         self._realms: dict[tuple[str, str], _Realm] = {}
+        self._expired_at = _NEVER
         # Counted for tests and benchmarks.
         self.list_reads = 0
         self.single_reads = 0
@@ -127,7 +131,7 @@ class ClientCache:
 
     def purge(self) -> None:
         with self._lock:
-            self._expire(self.clock())
+            self._expire(self.clock(), force=True)
 
     # --- internals (callers hold self._lock unless noted) --------------------------------
 
@@ -163,7 +167,10 @@ class ClientCache:
         if current is None or current[0] < started:
             state.singles[client_id] = (started, client)
 
-    def _expire(self, now: float) -> None:
+    def _expire(self, now: float, *, force: bool = False) -> None:
+        if not force and now - self._expired_at < EXPIRE_INTERVAL:
+            return
+        self._expired_at = now
         for key in list(self._realms):
             state = self._realms[key]
             if not self._fresh(state.listed_at, now) and state.listed:

@@ -13,7 +13,7 @@ from keycloak_controller.runtime.kubeapi import ApiException, KubeApi
 from keycloak_controller.runtime.objects import SECRETS, KubeObject
 
 from .kinds import NAMESPACES
-from .reasons import INVALID_SPEC, NOT_GRANTED, Problem
+from .reasons import INVALID_SPEC, NOT_GRANTED, OWNERSHIP_CONFLICT, Problem
 
 CR = TypeVar("CR", bound=CustomResource)
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
@@ -112,8 +112,16 @@ def write_owned_secret(
         except ApiException as error:
             if error.status != 409:
                 raise
-            current = api.get(SECRETS.object_path(namespace, name))
-            existing = KubeObject(current)
+            # Made since our cache was read: decide on what is really there.
+            existing = KubeObject(api.get(SECRETS.object_path(namespace, name)))
+            if not controlled_by(existing, owner.uid):
+                raise Problem(
+                    OWNERSHIP_CONFLICT,
+                    f"Secret {namespace}/{name} exists and is not owned by this {owner.kind}; "
+                    "delete it or choose another name",
+                ) from None
+            if secret_data(existing) == dict(data):
+                return
     body["metadata"]["resourceVersion"] = existing.resource_version  # type: ignore[index]
     api.request("PUT", SECRETS.object_path(namespace, name), body=body)
 

@@ -69,6 +69,7 @@ from keycloak_controller.testing.controlplane import (
 from keycloak_controller.testing.crds import install_crds
 from keycloak_controller.testing.keycloak_server import KeycloakEndpoint, KeycloakServer
 from keycloak_controller.testing.process import free_port, terminate_group
+from keycloak_controller.testing.rbac import controller_identity
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -553,6 +554,11 @@ class Bench:
         self.results: dict[str, Any] = {"sizes": {}}
         self.best_concurrency: int | None = None
         self.extra_args = ["--workers", str(args.workers)] if args.workers else []
+        # The controller runs as deploy/default's ServiceAccount with a bound token, as
+        # in a cluster: that proves its RBAC suffices, and the apiserver authenticates
+        # it as it would in production (a cached token, not a client certificate).
+        identity = controller_identity(env.endpoint)
+        self.controller_kubeconfig = str(identity.kubeconfig(env.workdir / "controller.kubeconfig"))
 
     # --- floor ---
 
@@ -698,7 +704,7 @@ class Bench:
         namespace = f"bench-{n}"
         realms = self.setup_namespace(namespace, f"b{n}")
         controller = ControllerProcess(
-            self.env.endpoint.kubeconfig,
+            self.controller_kubeconfig,
             namespace,
             self.env.workdir / "logs" / f"controller-{n}.log",
             self.extra_args,

@@ -52,6 +52,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from keycloak_controller.api.client import KeycloakClientSpec
 from keycloak_controller.controllers import client_model
+from keycloak_controller.controllers.finalizer import FINALIZER
 from keycloak_controller.controllers.ownership import Owner
 from keycloak_controller.keycloak.resources.base import to_json
 from keycloak_controller.keycloak.secrets import Secret
@@ -99,6 +100,44 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str, every: fl
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(every)
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def process_cpu_seconds(pid: int, tree: dict[int, list[int]] | None = None) -> float:
+    """User + system CPU of `pid` and every live descendant (Keycloak runs under kc.sh)."""
+    tree = _children() if tree is None else tree
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+        todo.extend(tree.get(current, ()))
+    return total
+
+
+class CpuMeter:
+    """CPU seconds per process between two points: where a phase's two cores went."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+
+    def snapshot(self) -> dict[str, float]:
+        tree = _children()
+        return {name: process_cpu_seconds(pid, tree) for name, pid in self.pids.items()}
+
+    @staticmethod
+    def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+        return {k: round(after[k] - before.get(k, 0.0), 1) for k in after}
 
 
 # --- Kubernetes over plain HTTP (thread-local sessions) ------------------------------------
@@ -484,6 +523,9 @@ class Floor:
         self.kc_request("POST", "/admin/realms", {"realm": name, "enabled": True})
 
     def one(self, namespace: str, realm: str, index: int) -> None:
+        self.client_and_secret(namespace, realm, index)
+
+    def client_and_secret(self, namespace: str, realm: str, index: int) -> None:
         spec = KeycloakClientSpec.model_validate(client_spec(index, realm))
         owner = Owner("KeycloakClient", namespace, f"app-{index}", f"floor-{index}")
         body = to_json(client_model.desired_client(spec, owner.attributes()))
@@ -505,6 +547,41 @@ class Floor:
             for future in futures:
                 future.result()
         return time.monotonic() - started
+
+
+class OperatorFloor(Floor):
+    """The floor plus the Kubernetes writes that any operator of this design must make per
+    object: the CR itself (applied by the user), a finalizer before the Keycloak client
+    exists, and a status once it does; no Events, no watches, no reads of the CR.
+
+    The controller cannot beat this; the gap between the two is the controller's own
+    overhead, the gap between this and the floor is the price of being an operator."""
+
+    def one(self, namespace: str, realm: str, index: int) -> None:
+        name = f"app-{index}"
+        spec = client_spec(index, realm)
+        realm_ref, client_id = spec.pop("realmRef")["name"], spec.pop("clientId")
+        created = self.kube.request(
+            "POST",
+            Kube.custom(namespace, "keycloakclients"),
+            client_object(name, realm_ref, client_id, **spec),
+        )
+        path = Kube.custom(namespace, "keycloakclients", name)
+        rv = created["metadata"]["resourceVersion"]
+        finalized = self.kube.request(
+            "PATCH", path, {"metadata": {"finalizers": [FINALIZER], "resourceVersion": rv}}
+        )
+        self.client_and_secret(namespace, realm, index)
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        ready = {"type": "Ready", "status": "True", "reason": "Succeeded", "message": "in sync"}
+        status = {
+            "observedGeneration": 1,
+            "conditions": [{**ready, "observedGeneration": 1, "lastTransitionTime": now}],
+        }
+        rv = finalized["metadata"]["resourceVersion"]
+        self.kube.request(
+            "PATCH", path + "/status", {"metadata": {"resourceVersion": rv}, "status": status}
+        )
 
 
 # --- the benchmark --------------------------------------------------------------------------
@@ -551,6 +628,7 @@ class Bench:
         self.args = args
         self.kube = env.kube
         self.floor = Floor(env.kc, env.kube)
+        self.operator_floor = OperatorFloor(env.kc, env.kube)
         self.results: dict[str, Any] = {"sizes": {}}
         self.best_concurrency: int | None = None
         self.extra_args = ["--workers", str(args.workers)] if args.workers else []
@@ -581,6 +659,17 @@ class Bench:
         self.results["floor_calibration"] = {str(c): round(r, 2) for c, r in rates.items()}
         return self.best_concurrency
 
+    def cpu_meter(self, controller: ControllerProcess | None = None) -> CpuMeter:
+        plane, keycloak = self.env.plane, self.env.keycloak
+        pids = {
+            "etcd": plane.etcd.pid if plane.etcd else None,
+            "kube-apiserver": plane.apiserver.pid if plane.apiserver else None,
+            "keycloak": keycloak.process.pid if keycloak.process else None,
+            "controller": controller.pid if controller else None,
+            "bench": os.getpid(),
+        }
+        return CpuMeter({k: v for k, v in pids.items() if v})
+
     def run_floor(self, n: int, *, second: bool = False) -> float:
         concurrency = self.calibrate()
         tag = f"{n}b" if second else str(n)
@@ -589,11 +678,33 @@ class Bench:
         self.kube.namespace(namespace)
         for realm in realms:
             self.floor.create_realm(realm)
+        meter = self.cpu_meter()
+        before = meter.snapshot()
         seconds = self.floor.run(namespace, realms, range(n), concurrency)
+        self.results["sizes"][str(n)][f"floor{'_after' if second else ''}_cpu_s"] = meter.spent(
+            before, meter.snapshot()
+        )
         log(
             f"floor N={n}{' (again)' if second else ''}: {seconds:.1f}s at concurrency "
             f"{concurrency}; load average {os.getloadavg()[0]:.1f}"
         )
+        return seconds
+
+    def run_operator_floor(self, n: int) -> float:
+        """The operator floor at the floor's concurrency, in its own namespace and realms."""
+        concurrency = self.calibrate()
+        namespace = f"opfloor-{n}"
+        realms = [f"opfloor{n}-r{i}" for i in range(REALMS)]
+        self.kube.namespace(namespace)
+        for realm in realms:
+            self.operator_floor.create_realm(realm)
+        meter = self.cpu_meter()
+        before = meter.snapshot()
+        seconds = self.operator_floor.run(namespace, realms, range(n), concurrency)
+        self.results["sizes"][str(n)]["operator_floor_cpu_s"] = meter.spent(
+            before, meter.snapshot()
+        )
+        log(f"operator floor N={n}: {seconds:.1f}s at concurrency {concurrency}")
         return seconds
 
     # --- controller ---
@@ -700,6 +811,7 @@ class Bench:
         self.results["sizes"][str(n)] = result
         floor = self.run_floor(n)
         result["floor_before_s"] = round(floor, 2)
+        result["operator_floor_s"] = round(self.run_operator_floor(n), 2)
 
         namespace = f"bench-{n}"
         realms = self.setup_namespace(namespace, f"b{n}")
@@ -715,11 +827,14 @@ class Bench:
             before = controller.wait_reconciled("keycloakrealm", REALMS, 300)
             profiler = self.start_profiler(controller, n) if last else None
             cpu0 = controller.cpu_seconds()
+            meter = self.cpu_meter(controller)
+            cpu_before = meter.snapshot()
             started = time.monotonic()
             self.apply_clients(namespace, realms, range(n))
             applied = time.monotonic() - started
             tracker.wait_ready([(f"app-{i}", 1) for i in range(n)], timeout=max(600, n * 2))
             seconds = time.monotonic() - started
+            result["controller_cpu_by_process_s"] = meter.spent(cpu_before, meter.snapshot())
             after = controller.wait_reconciled("keycloakclient", n, 600)
             if profiler is not None:
                 profiler.send_signal(signal.SIGINT)
@@ -735,6 +850,7 @@ class Bench:
                 apply_s=round(applied, 2),
                 controller_cpu_s=round(controller.cpu_seconds() - cpu0, 2),
                 ratio=round(seconds / floor, 2),
+                ratio_to_operator_floor=round(seconds / result["operator_floor_s"], 2),
                 convergence_keycloak_reads=int(after.kc_reads - before.kc_reads),
                 convergence_keycloak_writes=int(after.kc_writes - before.kc_writes),
                 convergence_keycloak_by_method={
@@ -875,6 +991,13 @@ def table(results: dict[str, Any]) -> str:
                 f" (floor before/after {r.get('floor_before_s')}/{r.get('floor_after_s')})",
             )
         )
+        if "operator_floor_s" in r:
+            rows.append(
+                (
+                    f"convergence N={n}: operator floor / ratio",
+                    f"{r['operator_floor_s']} s / {r['ratio_to_operator_floor']}x",
+                )
+            )
     for n, r in results["sizes"].items():
         d = r["drift"]
         rows.append(

@@ -176,14 +176,18 @@ def test_error_parsing_handles_plain_text_and_field_errors() -> None:
 
 
 class _RecordingAdapter(requests.adapters.HTTPAdapter):
-    """Answers every request itself and records the `verify` requests settled on."""
+    """Answers every request itself and records what requests settled on for each."""
 
     def __init__(self) -> None:
         super().__init__()
         self.verify_seen: list[object] = []
+        self.proxies_seen: list[object] = []
+        self.headers_seen: list[dict[str, str]] = []
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         self.verify_seen.append(kwargs.get("verify"))
+        self.proxies_seen.append(kwargs.get("proxies"))
+        self.headers_seen.append(dict(request.headers))
         response = requests.Response()
         response.status_code = 200
         response.request = request
@@ -209,3 +213,25 @@ def test_explicit_verify_beats_the_ca_bundle_environment(
     transport.session.mount("https://", recorder)
     transport.request("GET", "/admin/realms")
     assert recorder.verify_seen == [verify, verify]  # the token request, then the call
+
+
+def test_proxies_come_from_the_environment_but_netrc_never_replaces_the_token(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine kc.example login someone password hunter2\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    from keycloak_controller.keycloak.transport import USER_AGENT, KeycloakTransport
+
+    transport = KeycloakTransport("https://kc.example", PasswordCredentials("admin", Secret("pw")))
+    recorder = _RecordingAdapter()
+    transport.session.mount("https://", recorder)
+    transport.request("GET", "/admin/realms")
+    call = recorder.headers_seen[-1]
+    assert call["Authorization"] == "Bearer t"  # not Basic auth from the netrc file
+    assert call["User-Agent"] == USER_AGENT
+    assert recorder.proxies_seen[-1] == {"https": "http://proxy.internal:3128"}

@@ -21,7 +21,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
 
-from keycloak_controller import __version__
+from keycloak_controller import USER_AGENT
 from keycloak_controller.keycloak.auth import Credentials, TokenProvider
 from keycloak_controller.keycloak.breaker import CircuitBreaker
 from keycloak_controller.keycloak.errors import (
@@ -39,7 +39,6 @@ from keycloak_controller.keycloak.retry import RetryPolicy
 log = logging.getLogger(__name__)
 
 JSON = Any  # a decoded JSON document; only this module and the adapters see it
-USER_AGENT = f"keycloak-controller/{__version__}"
 
 
 class VerbatimBody(str):

@@ -23,6 +23,7 @@ from typing import Any
 import requests
 from kubernetes import client as k8s
 
+from keycloak_controller import USER_AGENT
 from keycloak_controller.api import Keycloak
 from keycloak_controller.controllers.connections import ConnectionRegistry
 from keycloak_controller.controllers.reporting import Timing
@@ -136,7 +137,10 @@ def controller_run(
     manager = Manager(
         config,
         ManagerOptions(
-            probe_port=0, graceful_shutdown_timeout=10.0, leader_election=leader_election
+            probe_port=0,
+            graceful_shutdown_timeout=10.0,
+            leader_election=leader_election,
+            user_agent=USER_AGENT,
         ),
         on_lost_leadership=lambda: None,
     )

@@ -82,6 +82,12 @@ def test_lifecycle_of_every_kind(
         assert kc["status"]["circuitBreaker"] == "Closed"
         wait_until(lambda: kube.is_ready("keycloakrealms", ns, "realm"), TIMEOUT, "realm Ready")
         wait_until(lambda: kube.is_ready("keycloakclients", ns, "app"), TIMEOUT, "client Ready")
+        # The controller's writes carry its name, which kubectl shows as the field manager.
+        app = kube.get("keycloakclients", ns, "app") or {}
+        managers = {
+            (m["manager"], m.get("subresource", "")) for m in app["metadata"]["managedFields"]
+        }
+        assert {("keycloak-controller", ""), ("keycloak-controller", "status")} <= managers
 
         realm = direct_admin.realms.get(realm_name)
         assert realm.display_name == "First"

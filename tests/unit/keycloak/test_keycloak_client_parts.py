@@ -225,7 +225,8 @@ def test_proxies_come_from_the_environment_but_netrc_never_replaces_the_token(
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    from keycloak_controller.keycloak.transport import USER_AGENT, KeycloakTransport
+    from keycloak_controller import USER_AGENT
+    from keycloak_controller.keycloak.transport import KeycloakTransport
 
     transport = KeycloakTransport("https://kc.example", PasswordCredentials("admin", Secret("pw")))
     recorder = _RecordingAdapter()

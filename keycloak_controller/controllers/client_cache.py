@@ -17,8 +17,11 @@ Rules:
 - Concurrent lookups in one realm share one list read (single flight).
 - A read made right after a write (create, then GET) is stored with `store`, so
   the reconciles that the write itself triggers (status, owned Secret) read nothing.
-- Expired data is dropped on every lookup and by a timer after each list, so
-  the memory of a wave is given back.
+- Expired data is dropped on lookups and by a timer after each list, so the
+  memory of a wave is given back.
+- Representations are kept as compact JSON and validated again on a hit: a
+  model instance costs about 4.9 KB, its JSON 1.4 KB, and a realm list holds
+  every client of the realm for `max_age`.
 """
 
 from __future__ import annotations
@@ -38,12 +41,27 @@ EXPIRE_INTERVAL = 1.0
 _NEVER = float("-inf")
 
 
+Packed = bytes  # a ClientRepresentation as compact JSON (see `_pack`)
+
+
+def _dump(client: ClientRepresentation) -> Packed:
+    return client.model_dump_json(by_alias=True, exclude_none=True).encode()
+
+
+def _pack(client: ClientRepresentation | None) -> Packed | None:
+    return None if client is None else _dump(client)
+
+
+def _unpack(packed: Packed | None) -> ClientRepresentation | None:
+    return None if packed is None else ClientRepresentation.model_validate_json(packed)
+
+
 @dataclass
 class _Realm:
     listed_at: float = _NEVER  # when the list read that filled `listed` started
-    listed: dict[str, ClientRepresentation] = field(default_factory=dict)
+    listed: dict[str, Packed] = field(default_factory=dict)
     # Reads of one client (search or GET), newer than the list: (read started, result).
-    singles: dict[str, tuple[float, ClientRepresentation | None]] = field(default_factory=dict)
+    singles: dict[str, tuple[float, Packed | None]] = field(default_factory=dict)
     invalidated: dict[str, float] = field(default_factory=dict)
     last_lookup: float = _NEVER
     last_client: str = ""
@@ -81,19 +99,18 @@ class ClientCache:
         key = (self.scope(admin), realm)
         while True:
             now = self.clock()
+            waiting: threading.Event | None = None
+            list_now = False
             with self._lock:
                 self._expire(now)
                 state = self._realms.setdefault(key, _Realm())
-                found, client = self._cached(state, client_id, now)
+                found, packed = self._cached(state, client_id, now)
                 if found:
                     self.hits += 1
                     self._note_lookup(state, client_id, now)
-                    return client
-                if state.listing is not None:
-                    waiting: threading.Event | None = state.listing
-                    list_now = False
+                elif state.listing is not None:
+                    waiting = state.listing
                 else:
-                    waiting = None
                     wave = now - state.last_lookup < self.max_age and state.last_client != client_id
                     # A fresh list that cannot answer for this client (it was written
                     # since): read just this client.
@@ -101,6 +118,8 @@ class ClientCache:
                     if list_now:
                         state.listing = threading.Event()
                     self._note_lookup(state, client_id, now)
+            if found:
+                return _unpack(packed)  # outside the lock: validation is the costly part
             if waiting is not None:
                 waiting.wait(admin.transport.settings.read_timeout + 5)
                 continue
@@ -116,7 +135,7 @@ class ClientCache:
             return
         with self._lock:
             state = self._realms.setdefault((self.scope(admin), realm), _Realm())
-            self._put_single(state, client.client_id, read_started, client)
+            self._put_single(state, client.client_id, read_started, _pack(client))
 
     def invalidate(self, admin: KeycloakAdmin, realm: str, client_id: str) -> None:
         """This process wrote (or is about to write) the client: stop trusting older reads."""
@@ -143,9 +162,7 @@ class ClientCache:
             client_id, _NEVER
         )
 
-    def _cached(
-        self, state: _Realm, client_id: str, now: float
-    ) -> tuple[bool, ClientRepresentation | None]:
+    def _cached(self, state: _Realm, client_id: str, now: float) -> tuple[bool, Packed | None]:
         single = state.singles.get(client_id)
         if single is not None and self._usable(state, client_id, single[0], now):
             return True, single[1]
@@ -159,7 +176,7 @@ class ClientCache:
         state.last_client = client_id
 
     def _put_single(
-        self, state: _Realm, client_id: str, started: float, client: ClientRepresentation | None
+        self, state: _Realm, client_id: str, started: float, client: Packed | None
     ) -> None:
         if started <= state.invalidated.get(client_id, _NEVER):
             return  # written while we read: the read may predate the write
@@ -190,10 +207,11 @@ class ClientCache:
     ) -> ClientRepresentation | None:
         started = self.clock()
         client = admin.clients.find(key[1], client_id)  # outside the lock
+        packed = _pack(client)
         with self._lock:
             self.single_reads += 1
             state = self._realms.setdefault(key, _Realm())
-            self._put_single(state, client_id, started, client)
+            self._put_single(state, client_id, started, packed)
         return client
 
     def _list(
@@ -203,6 +221,8 @@ class ClientCache:
         listing = state.listing
         try:
             clients = admin.clients.list(key[1])  # outside the lock; no paging: all clients
+            listed = {c.client_id: _dump(c) for c in clients if c.client_id}
+            del clients  # the models go now; the packed JSON stays for max_age
         except BaseException:
             with self._lock:
                 state.listing = None
@@ -212,7 +232,7 @@ class ClientCache:
         with self._lock:
             self.list_reads += 1
             state.listing = None
-            state.listed = {c.client_id: c for c in clients if c.client_id}
+            state.listed = listed
             state.listed_at = started
             if self._realms.get(key) is not state:
                 self._realms[key] = state
@@ -223,4 +243,4 @@ class ClientCache:
             timer = threading.Timer(self.max_age + 1.0, self.purge)
             timer.daemon = True
             timer.start()
-        return found
+        return _unpack(found)

@@ -11,7 +11,7 @@ from keycloak_controller.controllers.client_cache import ClientCache
 from keycloak_controller.controllers.finalizer import FINALIZER
 from keycloak_controller.controllers.setup import _EnqueueOnChange
 from keycloak_controller.keycloak.client import KeycloakAdmin
-from keycloak_controller.keycloak.models import ClientRepresentation
+from keycloak_controller.keycloak.models import ClientRepresentation, ProtocolMapperRepresentation
 from keycloak_controller.runtime.objects import KubeObject
 from keycloak_controller.runtime.reconcile import Request
 
@@ -71,6 +71,30 @@ def test_a_lone_lookup_reads_one_client_and_a_wave_lists_the_realm_once() -> Non
     assert clients.finds == [("a", "c0")]
     assert cache.find(admin, "a", "missing") is None  # absent from a fresh list: absent
     assert clients.finds == [("a", "c0")] and clients.lists == ["a"]
+
+
+def test_a_cached_representation_comes_back_whole() -> None:
+    cache, clients, admin, _ = setup()
+    rich = FakeClients.rep(
+        "c1",
+        secret="s3cr3t",
+        attributes={"post.logout.redirect.uris": "https://a##https://b", "empty": ""},
+        redirect_uris=["https://a/cb"],
+        protocol_mappers=[
+            ProtocolMapperRepresentation(
+                id="m1", name="team", protocol_mapper="oidc-hardcoded-claim-mapper", config={}
+            )
+        ],
+        default_client_scopes=["profile"],
+        public_client=False,
+    )
+    clients.realms["a"]["c1"] = rich
+    cache.find(admin, "a", "c0")
+    found = cache.find(admin, "a", "c1")  # from the (packed) realm list
+    assert clients.lists == ["a"]
+    assert found == rich and found is not rich
+    found.redirect_uris.append("changed")  # type: ignore[union-attr]
+    assert cache.find(admin, "a", "c1") == rich  # a caller's change is its own
 
 
 def test_realms_and_instances_are_separate() -> None:

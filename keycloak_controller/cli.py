@@ -16,7 +16,7 @@ import sys
 import uuid
 from collections.abc import Sequence
 
-from . import __version__
+from . import USER_AGENT, __version__
 
 ENV_PREFIX = "KEYCLOAK_CONTROLLER_"
 
@@ -138,8 +138,10 @@ def run(args: argparse.Namespace) -> int:
     from keycloak_controller.controllers.reporting import Timing
     from keycloak_controller.controllers.setup import ControllerOptions, setup_controllers
     from keycloak_controller.runtime.leaderelection import LeaderElectionConfig
+    from keycloak_controller.runtime.malloc import limit_malloc_arenas
     from keycloak_controller.runtime.manager import Manager, ManagerOptions
 
+    limit_malloc_arenas()  # before any thread starts: see runtime/malloc.py
     configure_logging(args.log_level, args.log_format)
     configuration = k8s.Configuration()
     in_cluster = False
@@ -172,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
             leader_election=election,
             probe_host=host,
             probe_port=port,
-            user_agent=f"keycloak-controller/{__version__}",
+            user_agent=USER_AGENT,
         ),
     )
     namespaces = [n.strip() for n in args.namespaces.split(",") if n.strip()] or None

@@ -114,7 +114,7 @@ def _children() -> dict[int, list[int]]:
 
 def process_cpu_seconds(pid: int, tree: dict[int, list[int]] | None = None) -> float:
     """User + system CPU of `pid` and every live descendant (Keycloak runs under kc.sh)."""
-    tree = _children() if tree is None else tree
+    tree = _children() if tree is None else tree  # {}: the process alone
     total, todo = 0.0, [pid]
     while todo:
         current = todo.pop()
@@ -126,14 +126,21 @@ def process_cpu_seconds(pid: int, tree: dict[int, list[int]] | None = None) -> f
 
 
 class CpuMeter:
-    """CPU seconds per process between two points: where a phase's two cores went."""
+    """CPU seconds per process between two points: where a phase's two cores went.
 
-    def __init__(self, pids: dict[str, int]) -> None:
+    `trees` names the processes counted with their descendants (Keycloak's JVM runs
+    under kc.sh); the others count alone (the bench's children are the servers)."""
+
+    def __init__(self, pids: dict[str, int], trees: frozenset[str] = frozenset()) -> None:
         self.pids = pids
+        self.trees = trees
 
     def snapshot(self) -> dict[str, float]:
         tree = _children()
-        return {name: process_cpu_seconds(pid, tree) for name, pid in self.pids.items()}
+        return {
+            name: process_cpu_seconds(pid, tree if name in self.trees else {})
+            for name, pid in self.pids.items()
+        }
 
     @staticmethod
     def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
@@ -668,7 +675,7 @@ class Bench:
             "controller": controller.pid if controller else None,
             "bench": os.getpid(),
         }
-        return CpuMeter({k: v for k, v in pids.items() if v})
+        return CpuMeter({k: v for k, v in pids.items() if v}, trees=frozenset({"keycloak"}))
 
     def run_floor(self, n: int, *, second: bool = False) -> float:
         concurrency = self.calibrate()

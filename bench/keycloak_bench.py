@@ -677,20 +677,24 @@ class Bench:
         }
         return CpuMeter({k: v for k, v in pids.items() if v}, trees=frozenset({"keycloak"}))
 
-    def run_floor(self, n: int, *, second: bool = False) -> float:
+    def _timed(self, floor: Floor, prefix: str, n: int, cpu_key: str) -> tuple[float, int]:
+        """Run `floor` for N clients in a fresh namespace and realms; record its CPU."""
         concurrency = self.calibrate()
-        tag = f"{n}b" if second else str(n)
-        namespace = f"floor-{tag}"
-        realms = [f"floor{tag}-r{i}" for i in range(REALMS)]
+        namespace = prefix
+        realms = [f"{prefix.replace('-', '')}-r{i}" for i in range(REALMS)]
         self.kube.namespace(namespace)
         for realm in realms:
-            self.floor.create_realm(realm)
+            floor.create_realm(realm)
         meter = self.cpu_meter()
         before = meter.snapshot()
-        seconds = self.floor.run(namespace, realms, range(n), concurrency)
-        self.results["sizes"][str(n)][f"floor{'_after' if second else ''}_cpu_s"] = meter.spent(
-            before, meter.snapshot()
-        )
+        seconds = floor.run(namespace, realms, range(n), concurrency)
+        self.results["sizes"][str(n)][cpu_key] = meter.spent(before, meter.snapshot())
+        return seconds, concurrency
+
+    def run_floor(self, n: int, *, second: bool = False) -> float:
+        tag = f"{n}b" if second else str(n)
+        cpu_key = f"floor{'_after' if second else ''}_cpu_s"
+        seconds, concurrency = self._timed(self.floor, f"floor-{tag}", n, cpu_key)
         log(
             f"floor N={n}{' (again)' if second else ''}: {seconds:.1f}s at concurrency "
             f"{concurrency}; load average {os.getloadavg()[0]:.1f}"
@@ -699,17 +703,8 @@ class Bench:
 
     def run_operator_floor(self, n: int) -> float:
         """The operator floor at the floor's concurrency, in its own namespace and realms."""
-        concurrency = self.calibrate()
-        namespace = f"opfloor-{n}"
-        realms = [f"opfloor{n}-r{i}" for i in range(REALMS)]
-        self.kube.namespace(namespace)
-        for realm in realms:
-            self.operator_floor.create_realm(realm)
-        meter = self.cpu_meter()
-        before = meter.snapshot()
-        seconds = self.operator_floor.run(namespace, realms, range(n), concurrency)
-        self.results["sizes"][str(n)]["operator_floor_cpu_s"] = meter.spent(
-            before, meter.snapshot()
+        seconds, concurrency = self._timed(
+            self.operator_floor, f"opfloor-{n}", n, "operator_floor_cpu_s"
         )
         log(f"operator floor N={n}: {seconds:.1f}s at concurrency {concurrency}")
         return seconds

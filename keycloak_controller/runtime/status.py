@@ -97,6 +97,24 @@ def conditions_of(obj: KubeObject) -> list[Condition]:
     return [Condition.from_json(c) for c in obj.get("status", "conditions") or ()]
 
 
+def merge_patch(current: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON merge patch (RFC 7386) that turns `current` into `desired`.
+
+    Nested objects are diffed key by key, because a merge patch merges them: a key
+    that went away must be sent as null or it stays. Lists and scalars are sent whole.
+    """
+    patch: dict[str, Any] = {k: None for k in current if k not in desired}
+    for key, value in desired.items():
+        old = current.get(key)
+        if isinstance(value, Mapping) and isinstance(old, Mapping):
+            nested = merge_patch(old, value)
+            if nested:
+                patch[key] = nested
+        elif key not in current or old != value:
+            patch[key] = value
+    return patch
+
+
 class StatusWriter:
     def __init__(self, api: KubeApi, kind: ResourceKind, *, clock: Clock = REAL_CLOCK) -> None:
         self.api = api
@@ -149,11 +167,9 @@ class StatusWriter:
             return None
         # A merge patch of status alone: the body is a few hundred bytes instead of
         # the whole object, and it needs nothing the cache may have dropped
-        # (managedFields). Keys that went away are sent as null to delete them. The
-        # resourceVersion makes it conditional, so it fails with 409 on a stale cache
-        # exactly like an update would.
-        patch: dict[str, Any] = {k: None for k in current if k not in status}
-        patch.update(status)
+        # (managedFields). The resourceVersion makes it conditional, so it fails
+        # with 409 on a stale cache exactly like an update would.
+        patch = merge_patch(current, status)
         updated = self.api.request(
             "PATCH",
             self.kind.object_path(obj.namespace, obj.name, "status"),

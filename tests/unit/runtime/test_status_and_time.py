@@ -15,6 +15,7 @@ from keycloak_controller.runtime.status import (
     StatusWriter,
     find_condition,
     format_time,
+    merge_patch,
     set_condition,
 )
 
@@ -75,7 +76,7 @@ def test_election_config_requires_sane_ordering() -> None:
         LeaderElectionConfig("l", "ns", "me", renew_deadline=2, retry_period=2).validate()
 
 
-def merge_patch(target: Any, patch: Any) -> Any:
+def apply_merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7386, as the apiserver applies application/merge-patch+json."""
     if not isinstance(patch, dict):
         return patch
@@ -84,7 +85,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
         if value is None:
             result.pop(key, None)
         else:
-            result[key] = merge_patch(result.get(key), value)
+            result[key] = apply_merge_patch(result.get(key), value)
     return result
 
 
@@ -101,7 +102,7 @@ class RecordingApi:
         assert kwargs.get("content_type") == "application/merge-patch+json"
         assert self.current is not None
         assert body["metadata"]["resourceVersion"] == self.current.resource_version
-        updated = merge_patch(self.current.raw, {"status": body["status"]})
+        updated = apply_merge_patch(self.current.raw, {"status": body["status"]})
         updated["metadata"] = {**updated["metadata"], "resourceVersion": "next"}
         self.current = KubeObject(updated)
         return updated
@@ -172,3 +173,17 @@ def test_status_writer_skips_unchanged_status() -> None:
     again = writer.update(first, [Condition("Ready", "True", "Succeeded")])
     assert again is None
     assert len(api.calls) == 1
+
+
+def test_merge_patch_sends_only_changes_and_nulls_for_removed_nested_keys() -> None:
+    current = {"a": 1, "gone": "x", "nested": {"keep": 1, "drop": 2, "deep": {"x": 1}}, "l": [1]}
+    desired = {"a": 1, "new": "y", "nested": {"keep": 1, "deep": {"x": 2}}, "l": [1, 2]}
+    patch = merge_patch(current, desired)
+    assert patch == {
+        "gone": None,
+        "new": "y",
+        "nested": {"drop": None, "deep": {"x": 2}},
+        "l": [1, 2],
+    }
+    assert apply_merge_patch(current, patch) == desired  # applying it as the apiserver does
+    assert merge_patch(desired, desired) == {}

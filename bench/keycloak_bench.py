@@ -803,6 +803,8 @@ class Bench:
                 "--output",
                 str(out),
                 "--nonblocking",
+                # Only the thread holding the GIL: where the CPU goes, not the waits.
+                "--gil",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -1075,7 +1077,7 @@ def main(argv: list[str] | None = None) -> int:
         "--profile",
         metavar="PY_SPY",
         help="path of a py-spy binary: profile the controller's largest cold "
-        "start (collapsed stacks in the work directory)",
+        "start, GIL holder only (collapsed stacks in the work directory)",
     )
     parser.add_argument(
         "--controller-env",

@@ -29,15 +29,15 @@ from keycloak_controller.testing.keycloak_server import KeycloakEndpoint
 from keycloak_controller.testing.kstatus import KStatus, compute
 
 TIMEOUT = 60.0
-ARGOCD = REPO_ROOT / "deploy" / "argocd" / "keycloak-controller.dev"
+HEALTH_LUA = REPO_ROOT / "deploy" / "argocd" / "health.lua"
 
 
 def argocd_health(obj: dict[str, Any]) -> str:
-    """Run deploy/argocd/<group>/<kind>/health.lua as Argo CD does: `obj` in, `hs` out."""
+    """Run deploy/argocd/health.lua as Argo CD does: `obj` in, `hs` out."""
     lua = lupa.lua51.LuaRuntime(unpack_returned_tuples=True)
     lua.execute("os, io, require, dofile, loadfile, load, loadstring = nil")
     lua.globals().obj = lua.table_from(obj, recursive=True)
-    result = lua.execute((ARGOCD / obj["kind"] / "health.lua").read_text())
+    result = lua.execute(HEALTH_LUA.read_text())
     assert result is not None, "the health script returned nothing"
     return str(dict(result.items())["status"])
 

@@ -46,7 +46,7 @@ integration: venv provision ## Integration and multi-version tests against the r
 test: venv provision lint typecheck unit integration ## Everything CI runs
 
 dev: venv provision ## Local control plane + Keycloak + the controller, with the samples applied
-	$(PY) -m keycloak_controller.testing.devenv
+	$(PY) hack/devenv.py
 
 openapi: ## Fetch the pinned Keycloak Admin API specs from crates.io into openapi/
 	bash hack/fetch-openapi.sh

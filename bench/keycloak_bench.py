@@ -50,27 +50,30 @@ from typing import Any
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+# tests.support (the real components) is not installed; it lives in the checkout.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from keycloak_controller.api.client import KeycloakClientSpec
 from keycloak_controller.controllers import client_model
 from keycloak_controller.controllers.finalizer import FINALIZER
 from keycloak_controller.controllers.ownership import Owner
 from keycloak_controller.keycloak.resources.base import to_json
 from keycloak_controller.keycloak.secrets import Secret
-from keycloak_controller.testing.config import canonical_keycloak_version
-from keycloak_controller.testing.controller_harness import (
+from tests.support.config import canonical_keycloak_version
+from tests.support.controller_harness import (
     client_object,
     keycloak_object,
     realm_object,
 )
-from keycloak_controller.testing.controlplane import (
+from tests.support.controlplane import (
     ControlPlane,
     ControlPlaneEndpoint,
     wait_for_default_namespace,
 )
-from keycloak_controller.testing.crds import install_crds
-from keycloak_controller.testing.keycloak_server import KeycloakEndpoint, KeycloakServer
-from keycloak_controller.testing.process import free_port, terminate_group
-from keycloak_controller.testing.rbac import controller_identity
+from tests.support.crds import install_crds
+from tests.support.keycloak_server import KeycloakEndpoint, KeycloakServer
+from tests.support.process import free_port, terminate_group
+from tests.support.rbac import controller_identity
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent

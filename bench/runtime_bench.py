@@ -4,7 +4,7 @@ Run: .venv/bin/python bench/runtime_bench.py [--objects 5000] [--workers 8]
 
 1. Queue throughput: add/get/done cycles through RateLimitingQueue, single-threaded
    and with 8 workers on 1,000 distinct keys.
-2. Latency: starts a private etcd + kube-apiserver (keycloak_controller.testing),
+2. Latency: starts a private etcd + kube-apiserver (tests/support),
    runs a Manager with one controller over ConfigMaps in a fresh namespace, creates
    N objects while it runs, and reports, per object, the time from the informer
    delivering its ADDED event to the start of its first reconcile (p50/p99), and
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import logging
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -24,12 +25,15 @@ from pathlib import Path
 
 from kubernetes import client as k8s
 
+# tests.support (the real components) is not installed; it lives in the checkout.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from keycloak_controller.runtime.logging import configure as configure_logging
 from keycloak_controller.runtime.manager import Manager, ManagerOptions
 from keycloak_controller.runtime.objects import CONFIG_MAPS, KubeObject
 from keycloak_controller.runtime.reconcile import Request, Result
 from keycloak_controller.runtime.workqueue import RateLimitingQueue
-from keycloak_controller.testing.controlplane import ControlPlane, wait_for_default_namespace
+from tests.support.controlplane import ControlPlane, wait_for_default_namespace
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -1,1 +1,1 @@
-pytest_plugins = ["keycloak_controller.testing.pytest_plugin"]
+pytest_plugins = ["tests.support.pytest_plugin"]

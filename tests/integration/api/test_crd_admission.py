@@ -15,9 +15,9 @@ import yaml
 from kubernetes import client as k8s
 
 from keycloak_controller.api import GROUP, VERSION
-from keycloak_controller.testing.config import kube_binaries
-from keycloak_controller.testing.controlplane import ControlPlaneEndpoint
-from keycloak_controller.testing.crds import install_crds
+from tests.support.config import kube_binaries
+from tests.support.controlplane import ControlPlaneEndpoint
+from tests.support.crds import install_crds
 
 SAMPLES = Path(__file__).resolve().parents[3] / "deploy" / "samples"
 PLURALS = {

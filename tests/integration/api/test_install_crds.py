@@ -5,13 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from keycloak_controller.testing.controlplane import ControlPlaneEndpoint
-from keycloak_controller.testing.crds import crd_documents
+from tests.support.controlplane import ControlPlaneEndpoint
+from tests.support.crds import crd_documents
 
 _INSTALL = """
 import sys
-from keycloak_controller.testing.controlplane import ControlPlaneEndpoint
-from keycloak_controller.testing.crds import install_crds
+from tests.support.controlplane import ControlPlaneEndpoint
+from tests.support.crds import install_crds
 print(",".join(install_crds(ControlPlaneEndpoint.from_json(sys.argv[1]))))
 """
 

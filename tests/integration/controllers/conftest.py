@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from keycloak_controller.keycloak.client import KeycloakAdmin
-from keycloak_controller.testing.controlplane import ControlPlaneEndpoint
-from keycloak_controller.testing.crds import install_crds
-from keycloak_controller.testing.keycloak_server import KeycloakEndpoint
+from tests.support.controlplane import ControlPlaneEndpoint
+from tests.support.crds import install_crds
+from tests.support.keycloak_server import KeycloakEndpoint
 
 
 @pytest.fixture(scope="session")

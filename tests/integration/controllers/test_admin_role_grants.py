@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from keycloak_controller.testing.controller_harness import (
+from tests.support.controller_harness import (
     Kube,
     client_object,
     keycloak_object,
@@ -17,8 +17,8 @@ from keycloak_controller.testing.controller_harness import (
     running_controllers,
     wait_until,
 )
-from keycloak_controller.testing.controlplane import ControlPlaneEndpoint
-from keycloak_controller.testing.keycloak_server import KeycloakEndpoint
+from tests.support.controlplane import ControlPlaneEndpoint
+from tests.support.keycloak_server import KeycloakEndpoint
 
 TIMEOUT = 60.0
 

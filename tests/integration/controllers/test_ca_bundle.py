@@ -11,18 +11,18 @@ import pytest
 import requests
 from kubernetes import client as k8s
 
-from keycloak_controller.testing import certs
-from keycloak_controller.testing.config import canonical_keycloak_version
-from keycloak_controller.testing.controller_harness import (
+from tests.support import certs
+from tests.support.config import canonical_keycloak_version
+from tests.support.controller_harness import (
     Kube,
     keycloak_object,
     running_controllers,
     wait_until,
 )
-from keycloak_controller.testing.controlplane import ControlPlaneEndpoint
-from keycloak_controller.testing.keycloak_server import KeycloakServer
-from keycloak_controller.testing.process import free_port
-from keycloak_controller.testing.shared import SharedEnvironment
+from tests.support.controlplane import ControlPlaneEndpoint
+from tests.support.keycloak_server import KeycloakServer
+from tests.support.process import free_port
+from tests.support.shared import SharedEnvironment
 
 TIMEOUT = 120.0
 

@@ -15,8 +15,8 @@ from typing import Any
 import lupa.lua51
 
 from keycloak_controller.keycloak.client import KeycloakAdmin
-from keycloak_controller.testing.config import REPO_ROOT
-from keycloak_controller.testing.controller_harness import (
+from tests.support.config import REPO_ROOT
+from tests.support.controller_harness import (
     Kube,
     client_object,
     keycloak_object,
@@ -24,9 +24,9 @@ from keycloak_controller.testing.controller_harness import (
     running_controllers,
     wait_until,
 )
-from keycloak_controller.testing.controlplane import ControlPlaneEndpoint
-from keycloak_controller.testing.keycloak_server import KeycloakEndpoint
-from keycloak_controller.testing.kstatus import KStatus, compute
+from tests.support.controlplane import ControlPlaneEndpoint
+from tests.support.keycloak_server import KeycloakEndpoint
+from tests.support.kstatus import KStatus, compute
 
 TIMEOUT = 60.0
 HEALTH_LUA = REPO_ROOT / "deploy" / "argocd" / "health.lua"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from keycloak_controller.keycloak.client import KeycloakAdmin
 from keycloak_controller.keycloak.errors import NotFound
-from keycloak_controller.testing.controller_harness import (
+from tests.support.controller_harness import (
     Kube,
     client_object,
     keycloak_object,
@@ -14,8 +14,8 @@ from keycloak_controller.testing.controller_harness import (
     running_controllers,
     wait_until,
 )
-from keycloak_controller.testing.controlplane import ControlPlaneEndpoint
-from keycloak_controller.testing.keycloak_server import KeycloakEndpoint, KeycloakServer
+from tests.support.controlplane import ControlPlaneEndpoint
+from tests.support.keycloak_server import KeycloakEndpoint, KeycloakServer
 
 TIMEOUT = 90.0
 

@@ -17,8 +17,8 @@ import pytest
 from kubernetes import client as k8s
 
 from keycloak_controller.runtime.leaderelection import LeaderElectionConfig
-from keycloak_controller.testing import rbac
-from keycloak_controller.testing.controller_harness import (
+from tests.support import rbac
+from tests.support.controller_harness import (
     Kube,
     client_object,
     controller_run,
@@ -27,8 +27,8 @@ from keycloak_controller.testing.controller_harness import (
     running_controllers,
     wait_until,
 )
-from keycloak_controller.testing.controlplane import ControlPlaneEndpoint
-from keycloak_controller.testing.keycloak_server import KeycloakEndpoint
+from tests.support.controlplane import ControlPlaneEndpoint
+from tests.support.keycloak_server import KeycloakEndpoint
 
 TIMEOUT = 60.0
 GROUP, VERSION = "keycloak-controller.dev", "v1alpha1"

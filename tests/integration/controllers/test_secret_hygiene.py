@@ -29,9 +29,9 @@ from pathlib import Path
 import requests
 
 from keycloak_controller.keycloak.client import KeycloakAdmin
-from keycloak_controller.testing import rbac
-from keycloak_controller.testing.config import REPO_ROOT
-from keycloak_controller.testing.controller_harness import (
+from tests.support import rbac
+from tests.support.config import REPO_ROOT
+from tests.support.controller_harness import (
     GROUP_VERSION,
     Kube,
     client_object,
@@ -40,10 +40,10 @@ from keycloak_controller.testing.controller_harness import (
     realm_object,
     wait_until,
 )
-from keycloak_controller.testing.controlplane import ControlPlaneEndpoint
-from keycloak_controller.testing.keycloak_server import KeycloakEndpoint
-from keycloak_controller.testing.logcapture import captured_logs
-from keycloak_controller.testing.process import free_port
+from tests.support.controlplane import ControlPlaneEndpoint
+from tests.support.keycloak_server import KeycloakEndpoint
+from tests.support.logcapture import captured_logs
+from tests.support.process import free_port
 
 TIMEOUT = 60.0
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")

@@ -23,8 +23,8 @@ import pytest
 import yaml
 from kubernetes import client as k8s
 
-from keycloak_controller.testing.config import REPO_ROOT, kube_binaries
-from keycloak_controller.testing.controlplane import ControlPlaneEndpoint
+from tests.support.config import REPO_ROOT, kube_binaries
+from tests.support.controlplane import ControlPlaneEndpoint
 
 DEPLOY = REPO_ROOT / "deploy"
 NAMESPACE = "keycloak-controller-system"

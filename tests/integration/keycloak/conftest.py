@@ -8,7 +8,7 @@ import pytest
 
 from keycloak_controller.keycloak.client import KeycloakAdmin
 from keycloak_controller.keycloak.models import RealmRepresentation
-from keycloak_controller.testing.keycloak_server import KeycloakEndpoint
+from tests.support.keycloak_server import KeycloakEndpoint
 
 
 def connect(endpoint: KeycloakEndpoint, **kwargs: object) -> KeycloakAdmin:

@@ -13,7 +13,7 @@ from keycloak_controller.keycloak.errors import CircuitOpen, Unavailable
 from keycloak_controller.keycloak.metrics import BREAKER_STATE
 from keycloak_controller.keycloak.retry import RetryPolicy
 from keycloak_controller.keycloak.transport import TransportSettings
-from keycloak_controller.testing.keycloak_server import KeycloakServer
+from tests.support.keycloak_server import KeycloakServer
 
 
 def test_breaker_opens_on_outage_and_closes_after_restart(

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from keycloak_controller.keycloak.client import KeycloakAdmin
-from keycloak_controller.testing.keycloak_server import KeycloakEndpoint
+from tests.support.keycloak_server import KeycloakEndpoint
 
 
 def test_version_detected_from_serverinfo(

@@ -16,7 +16,7 @@ import pytest
 from kubernetes import client as k8s
 
 from keycloak_controller.runtime.objects import KubeObject
-from keycloak_controller.testing.controlplane import ControlPlaneEndpoint
+from tests.support.controlplane import ControlPlaneEndpoint
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:

@@ -8,14 +8,18 @@ SIGTERM stops it gracefully (and releases the Lease); exit 0.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from kubernetes import client as k8s
+
+# Run as a script: the checkout's root makes tests.support importable.
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from keycloak_controller.runtime.leaderelection import LeaderElectionConfig
 from keycloak_controller.runtime.manager import Manager, ManagerOptions
 from keycloak_controller.runtime.objects import CONFIG_MAPS
 from keycloak_controller.runtime.reconcile import Request, Result
-from keycloak_controller.testing.controlplane import ControlPlaneEndpoint
+from tests.support.controlplane import ControlPlaneEndpoint
 
 
 class Noop:

@@ -9,7 +9,7 @@ from kubernetes import client as k8s
 from keycloak_controller.runtime.events import EventRecorder
 from keycloak_controller.runtime.kubeapi import KubeApi
 from keycloak_controller.runtime.objects import KubeObject
-from keycloak_controller.testing.controlplane import ControlPlaneEndpoint
+from tests.support.controlplane import ControlPlaneEndpoint
 
 
 def test_repeated_events_aggregate_and_a_flood_is_capped(

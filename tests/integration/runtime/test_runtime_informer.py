@@ -11,7 +11,7 @@ from keycloak_controller.runtime.informer import Informer
 from keycloak_controller.runtime.kubeapi import KubeApi
 from keycloak_controller.runtime.objects import CONFIG_MAPS
 from keycloak_controller.runtime.transform import LAST_APPLIED, strip_bulky_metadata
-from keycloak_controller.testing.controlplane import ControlPlaneEndpoint
+from tests.support.controlplane import ControlPlaneEndpoint
 
 
 def value_of(informer: Informer, namespace: str, name: str) -> str | None:

@@ -16,7 +16,7 @@ from kubernetes import client as k8s
 
 from keycloak_controller.runtime.kubeapi import KubeApi
 from keycloak_controller.runtime.leaderelection import LeaderElectionConfig, LeaderElector
-from keycloak_controller.testing.controlplane import ControlPlaneEndpoint
+from tests.support.controlplane import ControlPlaneEndpoint
 
 CANDIDATE = Path(__file__).with_name("lease_candidate.py")
 LEASE_DURATION, RETRY_PERIOD = 4.0, 1.0  # what lease_candidate.py configures

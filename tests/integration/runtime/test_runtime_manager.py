@@ -16,7 +16,7 @@ from keycloak_controller.runtime.manager import Manager, ManagerOptions
 from keycloak_controller.runtime.objects import CONFIG_MAPS, ResourceKind
 from keycloak_controller.runtime.reconcile import Request, Result
 from keycloak_controller.runtime.status import Condition, StatusWriter, conditions_of
-from keycloak_controller.testing.controlplane import ControlPlaneEndpoint
+from tests.support.controlplane import ControlPlaneEndpoint
 
 
 class Recorder:

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from kubernetes import client as k8s
 from kubernetes import watch
 
-from keycloak_controller.testing.config import kube_binaries, pinned_versions
-from keycloak_controller.testing.controlplane import ControlPlaneEndpoint
+from tests.support.config import kube_binaries, pinned_versions
+from tests.support.controlplane import ControlPlaneEndpoint
 
 GROUP = "smoke.keycloak-controller.dev"
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import requests
 
-from keycloak_controller.testing.keycloak_server import KeycloakEndpoint
+from tests.support.keycloak_server import KeycloakEndpoint
 
 
 def _admin_token(kc: KeycloakEndpoint) -> str:

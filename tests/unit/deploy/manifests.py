@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from keycloak_controller.testing.config import ProvisioningError, kube_binaries
+from tests.support.config import ProvisioningError, kube_binaries
 
 REPO = Path(__file__).resolve().parents[3]
 DEPLOY = REPO / "deploy"

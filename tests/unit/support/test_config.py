@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from keycloak_controller.testing import config
+from tests.support import config
 
 
 def test_versions_env_parses_quoted_lists() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from keycloak_controller.testing.kstatus import (
+from tests.support.kstatus import (
     KCondition,
     KStatus,
     KStatusError,

@@ -6,7 +6,7 @@ off unless a test asks for it, and the probe server takes a free port.
 
 The controllers authenticate as the controller's ServiceAccount with a token
 from the TokenRequest API, bound by nothing but the RBAC in deploy/default
-(`testing.rbac`), so every controller test also proves that RBAC sufficient.
+(`tests.support.rbac`), so every controller test also proves that RBAC sufficient.
 A test's own setup and assertions use the admin client (`Kube`).
 """
 

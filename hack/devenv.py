@@ -20,10 +20,18 @@ from types import FrameType
 import yaml
 from kubernetes import client as k8s
 
-from .config import REPO_ROOT, canonical_keycloak_version, kube_binaries
-from .controlplane import ControlPlane, ControlPlaneEndpoint, wait_for_default_namespace
-from .keycloak_server import KeycloakEndpoint, KeycloakServer
-from .shared import testenv_root
+# The components come from the test support package, which is not installed:
+# it lives in the checkout, beside this script.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.config import REPO_ROOT, canonical_keycloak_version, kube_binaries
+from tests.support.controlplane import (
+    ControlPlane,
+    ControlPlaneEndpoint,
+    wait_for_default_namespace,
+)
+from tests.support.keycloak_server import KeycloakEndpoint, KeycloakServer
+from tests.support.shared import testenv_root
 
 ADMIN_SECRET_NAME = "keycloak-admin"  # noqa: S105 - the Secret's name, not a password
 SAMPLES_NAMESPACE = "default"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from keycloak_controller.testing.process import ServerProcess, StartError
+from tests.support.process import ServerProcess, StartError
 
 
 def test_a_process_that_exits_early_names_its_log(tmp_path: Path) -> None:

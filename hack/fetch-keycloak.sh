@@ -27,7 +27,7 @@ java_home_for() {
 # Build-time options; tests start it with `start --optimized` and runtime
 # options only. dev-file is H2 on disk; each instance points it at its own dir.
 # A single-node cache: 24.x fixes it at build time, 25+ only at run time, so
-# the run-time half is recorded for keycloak_controller.testing to pass.
+# the run-time half is recorded for tests/support/keycloak_server.py to pass.
 # Organizations are a preview feature on 25 that must be built in to be tested.
 build_args_for() {
   local version=$1

@@ -6,7 +6,8 @@ Semantics copied from client-go `tools/cache/reflector.go`:
   of unordered synthetic events and retries a 410 once with the same stale RV.
 - A normal close (server timeout, 300-600 s with jitter) re-watches from the last
   RV without relisting. A 410 Expired/Gone relists (quorum read, RV "") and emits
-  deletes for keys that vanished. Any other error backs off (0.8 s doubling to
+  deletes for keys that vanished; the first relist after a working watch is
+  immediate, 410s in a row back off. Any other error backs off (0.8 s doubling to
   30 s with jitter, reset after 2 min quiet) and watches again.
 - The client read timeout (~70 s) is longer than the apiserver's one-minute
   bookmark interval, so a silently dead connection is noticed and replaced.
@@ -92,7 +93,8 @@ class Informer:
         scopes: list[str | None] = list(namespaces) if namespaces is not None else [None]
         self._reflectors = [_Reflector(self, ns) for ns in scopes]
         self.scope: tuple[str, ...] | None = tuple(namespaces) if namespaces is not None else None
-        # Counted for tests and logs: 410-forced relists, and bookmarks that moved the RV.
+        # Counted for tests and logs over the informer's life: 410-forced relists, and
+        # bookmarks that moved the RV.
         self.relists = 0
         self.bookmarks = 0
 
@@ -200,6 +202,9 @@ class _Reflector:
         self._lock = threading.Lock()
         self._stream: WatchStream | None = None
         self._backoff = Backoff(clock=informer.clock)
+        # 410-forced relists since the last watch that delivered an event or closed
+        # normally: the first of a run relists at once, the rest go through backoff.
+        self.consecutive_relists = 0
 
     def interrupt(self) -> None:
         with self._lock:
@@ -228,14 +233,17 @@ class _Reflector:
                     need_list = False
                     self.synced.set()
                 self._watch()
+                self.consecutive_relists = 0  # a normal close: the watch worked
             except ExpiredError:
                 log.info("resourceVersion expired; relisting", extra={"informer": inf.name})
                 inf.relists += 1
+                self.consecutive_relists += 1
                 need_list = True
                 list_rv = ""  # quorum read: the old RV is gone
                 if not inf.stopped:
-                    # Relist at once the first time; repeated 410s go through backoff.
-                    inf._stop.wait(0 if inf.relists == 1 else self._backoff.next_delay())
+                    # Relist at once after a working watch; 410s in a row go through backoff.
+                    first = self.consecutive_relists == 1
+                    inf._stop.wait(0 if first else self._backoff.next_delay())
             except Exception as error:  # every other failure means "retry later"
                 if inf.stopped:
                     break
@@ -353,6 +361,7 @@ class _Reflector:
             if code == 410 or reason in ("Expired", "Gone"):
                 raise ExpiredError(raw.get("message", ""))
             raise ApiException(status=code, reason=reason, body=str(raw.get("message", "")))
+        self.consecutive_relists = 0  # the watch delivered an event: it works again
         rv = str((raw.get("metadata") or {}).get("resourceVersion", ""))
         if kind == "BOOKMARK":
             inf.bookmarks += 1

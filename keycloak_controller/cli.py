@@ -14,22 +14,70 @@ import os
 import socket
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from . import USER_AGENT, __version__
+from . import DEFAULT_WORKERS, USER_AGENT, __version__
 
 ENV_PREFIX = "KEYCLOAK_CONTROLLER_"
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
-def _env(flag: str, default: str | None = None) -> str | None:
-    return os.environ.get(ENV_PREFIX + flag.upper().replace("-", "_"), default)
+@dataclass(frozen=True)
+class _FromEnv:
+    """A flag's default taken from its environment variable, converted at parse time.
+
+    Converting while the parser is built would let a bad value (e.g.
+    KEYCLOAK_CONTROLLER_WORKERS=abc) crash with a traceback, and argparse
+    neither converts nor checks `choices` on a default that is not a string;
+    `parse_args` reports it as a usage error instead.
+    """
+
+    variable: str
+    value: str
 
 
-def _env_bool(flag: str, default: bool) -> bool:
-    value = _env(flag)
-    if value is None:
-        return default
-    return value.strip().lower() in ("1", "true", "yes", "on")
+def _env(flag: str, default: object = None) -> object:
+    name = ENV_PREFIX + flag.upper().replace("-", "_")
+    value = os.environ.get(name)
+    return default if value is None else _FromEnv(name, value)
+
+
+def _boolean(text: str) -> bool:
+    word = text.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise argparse.ArgumentTypeError(f"expected one of {', '.join(_TRUE + _FALSE)}")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {number}")
+    return number
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not seconds > 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected more than 0 seconds, got {text!r}")
+    return seconds
+
+
+def _address(text: str) -> str:
+    try:
+        split_address(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,22 +101,20 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     run.add_argument(
         "--workers",
-        type=int,
-        # 8 measured best for a cold start of 1,000 clients on 2 cores: the
-        # workers mostly wait on Keycloak and the apiserver (bench/results/).
-        default=int(_env("workers", "8") or 8),
-        help="concurrent reconciles per controller (default 8)",
+        type=_positive_int,
+        default=_env("workers", DEFAULT_WORKERS),
+        help=f"concurrent reconciles per controller (default {DEFAULT_WORKERS})",
     )
     run.add_argument(
         "--resync-period",
-        type=float,
-        default=float(_env("resync-period", "600") or 600),
+        type=_seconds,
+        default=_env("resync-period", 600.0),
         help="seconds between drift checks of an in-sync object, jittered by 10%% (default 600)",
     )
     run.add_argument(
         "--leader-elect",
         action=argparse.BooleanOptionalAction,
-        default=_env_bool("leader-elect", True),
+        default=_env("leader-elect", True),
         help="elect a leader through a Lease so that only one replica reconciles (default on)",
     )
     run.add_argument(
@@ -85,7 +131,10 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--health-probe-bind-address",
         "--metrics-bind-address",
         dest="probe_address",
-        default=_env("health-probe-bind-address") or _env("metrics-bind-address") or ":8080",
+        type=_address,
+        default=_env("health-probe-bind-address", None)
+        or _env("metrics-bind-address", None)
+        or ":8080",
         help="host:port serving /metrics, /healthz and /readyz; the runtime serves all three on "
         "one port, so --metrics-bind-address is the same setting (default :8080; port 0 picks "
         "a free port)",
@@ -117,8 +166,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def split_address(address: str) -> tuple[str, int]:
-    host, _, port = address.rpartition(":")
+    host, colon, port = address.rpartition(":")
+    if not colon or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"expected host:port or :port, got {address!r}")
     return (host or "0.0.0.0", int(port))  # noqa: S104 - probes must be reachable in a pod
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse the command line; flags not given take their environment variable or default."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    (commands,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    command: argparse.ArgumentParser = commands.choices[args.command]
+    for action in command._actions:
+        value = getattr(args, action.dest, None)
+        if not isinstance(value, _FromEnv):
+            continue
+        if isinstance(action, argparse.BooleanOptionalAction):
+            convert: Callable[[str], object] = _boolean
+        else:
+            convert = action.type if callable(action.type) else str
+        try:
+            converted = convert(value.value)
+        except (argparse.ArgumentTypeError, ValueError) as error:
+            command.error(f"{value.variable}={value.value!r}: {error}")
+        if action.choices is not None and converted not in action.choices:
+            choices = ", ".join(map(str, action.choices))
+            command.error(f"{value.variable}={value.value!r}: expected one of {choices}")
+        setattr(args, action.dest, converted)
+    return args
 
 
 def configure_logging(level_name: str, log_format: str = "auto") -> None:
@@ -201,7 +277,7 @@ def _pod_namespace(in_cluster: bool) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     if args.command == "version":
         print(__version__)
         return 0

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from keycloak_controller import DEFAULT_WORKERS
 from keycloak_controller.api import GROUP
 from keycloak_controller.runtime.controller import Controller
 from keycloak_controller.runtime.events import EventRecorder
@@ -45,7 +46,7 @@ COMPONENT = "keycloak-controller"
 @dataclass(frozen=True)
 class ControllerOptions:
     namespaces: Sequence[str] | None = None  # None: every namespace
-    workers: int = 2
+    workers: int = DEFAULT_WORKERS
     timing: Timing = field(default_factory=Timing)
 
 

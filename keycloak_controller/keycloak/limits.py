@@ -43,8 +43,12 @@ class ConcurrencyLimiter:
             self._semaphore.release()
 
 
-class RateLimiter:
-    """Token bucket: `rate` requests per second on average, bursts up to `burst`."""
+class RequestRateLimiter:
+    """Token bucket over requests to one Keycloak: `rate` a second, bursts up to `burst`.
+
+    Not a work-queue rate limiter (`runtime.ratelimit.RateLimiter`): it paces HTTP
+    requests and blocks the caller.
+    """
 
     def __init__(
         self,

@@ -32,7 +32,7 @@ from keycloak_controller.keycloak.errors import (
     Unavailable,
     error_from_response,
 )
-from keycloak_controller.keycloak.limits import ConcurrencyLimiter, RateLimiter
+from keycloak_controller.keycloak.limits import ConcurrencyLimiter, RequestRateLimiter
 from keycloak_controller.keycloak.metrics import REQUESTS, RETRIES
 from keycloak_controller.keycloak.retry import RetryPolicy
 
@@ -115,7 +115,7 @@ class KeycloakTransport:
             reset_timeout=self.settings.breaker_reset_timeout,
         )
         self.concurrency = ConcurrencyLimiter(self.settings.max_concurrency)
-        self.rate = RateLimiter(self.settings.requests_per_second, burst=self.settings.burst)
+        self.rate = RequestRateLimiter(self.settings.requests_per_second, burst=self.settings.burst)
         self.requests_sent = 0  # every HTTP request to the Admin API, for tests and benchmarks
         self.writes_sent = 0  # the subset that were POST/PUT/DELETE
 

@@ -12,7 +12,7 @@ import requests
 from keycloak_controller.keycloak.auth import ClientCredentials, PasswordCredentials, TokenProvider
 from keycloak_controller.keycloak.diff import diff, matches
 from keycloak_controller.keycloak.errors import AuthenticationFailed, error_from_response
-from keycloak_controller.keycloak.limits import ConcurrencyLimiter, RateLimiter
+from keycloak_controller.keycloak.limits import ConcurrencyLimiter, RequestRateLimiter
 from keycloak_controller.keycloak.models import ClientRepresentation, GroupRepresentation
 from keycloak_controller.keycloak.paging import iter_pages
 from keycloak_controller.keycloak.secrets import Secret
@@ -97,7 +97,7 @@ def test_rate_limiter_spaces_requests() -> None:
         slept.append(seconds)
         clock.now += seconds
 
-    limiter = RateLimiter(10, burst=2, clock=clock, sleep=sleep)
+    limiter = RequestRateLimiter(10, burst=2, clock=clock, sleep=sleep)
     for _ in range(6):
         limiter.acquire()
     # 2 from the burst, then 4 more at 10/s: 0.4 s of waiting in total.

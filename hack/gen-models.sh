@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Generates the canonical Keycloak models (Pydantic v2) from the canonical
 # Admin API spec in openapi/. Deterministic: no timestamp, fixed formatter, so
-# tests/unit/keycloak/test_generated_models.py can check that regenerating
+# tests/unit/keycloak/test_keycloak_generated_artifacts.py can check that regenerating
 # changes nothing.
 #
 # Usage: hack/gen-models.sh [OUTPUT_FILE]

@@ -1,8 +1,7 @@
 """Generic controller machinery on raw watch streams, modelled on controller-runtime.
 
-Nothing in this package knows about Keycloak. Semantics follow
-the controller-runtime design brief (shared/design/controller-runtime.md);
-each module documents its part:
+Nothing in this package knows about Keycloak. Semantics follow client-go and
+controller-runtime; each module documents its part:
 
 - `kubeapi`: JSON over the official client's ApiClient; the thread-safety choice.
 - `objects`: `KubeObject`, a typed read-only view over object JSON; `ResourceKind`.

@@ -1,4 +1,4 @@
-"""Controller result handling (the table in controller.py) and worker resilience."""
+"""Controller result handling (the table in runtime/controller.py) and worker resilience."""
 
 from __future__ import annotations
 

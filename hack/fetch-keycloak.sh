@@ -9,13 +9,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require mvn "install Maven (Debian package 'maven')"
 require tar "install tar"
 
-# The JDK per Keycloak line: 24 and 25 are supported on Java 17; 26.x runs on
-# the Temurin JDK when one is installed (Java 25 is supported from 26.6 and
-# runs 26.5 in our tests), otherwise on 17.
+# The JDK per Keycloak line: Java 25 is supported from 26.6 on, so 26.6+ (and
+# any later major, which may drop 17) runs on the Temurin JDK (25) when one is
+# installed; 24.x, 25.x and 26.0-26.5 are supported on Java 17 and run there.
 java_home_for() {
-  local version=$1 temurin java17
+  local version=$1 temurin java17 major minor
   java17=$(ls -d /usr/lib/jvm/java-17-openjdk* 2>/dev/null | head -1 || true)
-  if [[ $version == 26.* ]]; then
+  major=${version%%.*}
+  minor=${version#*.}; minor=${minor%%.*}
+  if ((major > 26 || (major == 26 && minor >= 6))); then
     temurin=$(ls -d /usr/lib/jvm/temurin-*-jdk* 2>/dev/null | sort -V | tail -1 || true)
     if [[ -n $temurin && -x $temurin/bin/java ]]; then echo "$temurin"; return; fi
   fi
@@ -25,7 +27,8 @@ java_home_for() {
 }
 
 # Build-time options; tests start it with `start --optimized` and runtime
-# options only. dev-file is H2 on disk; each instance points it at its own dir.
+# options only. 26.0 and 26.7 build with the same options as 25 minus the
+# organization preview (GA since 26.0). dev-file is H2 on disk; each instance points it at its own dir.
 # A single-node cache: 24.x fixes it at build time, 25+ only at run time, so
 # the run-time half is recorded for tests/support/keycloak_server.py to pass.
 # Organizations are a preview feature on 25 that must be built in to be tested.

@@ -16,9 +16,12 @@ require sha256sum "install coreutils"
 
 # crate-version:keycloak-version, canonical first. 24.0.301 and 24.0.300 ship a
 # byte-identical api/openapi.json (the .301 release only changed Rust code);
-# we pin the later crate release.
+# we pin the later crate release. 26.7.3 is the canonical version (dist and
+# spec both exist); 26.0.7, the last 26.0, is what Keycloak260Adapter is
+# written and tested against.
 SPECS=(
-  "26.5.200:26.5.2"
+  "26.7.300:26.7.3"
+  "26.0.700:26.0.7"
   "25.0.400:25.0.4"
   "24.0.301:24.0.3"
 )

@@ -34,16 +34,36 @@ def test_api_diff_report_is_current() -> None:
     spec.loader.exec_module(module)
     report = module.render(module.load_specs(ROOT / "openapi"))
     assert report == (ROOT / "docs/keycloak-api-differences.md").read_text(), "run `make api-diff`"
-    assert "removed `oAuth2DeviceCodeLifespan`" in report  # a known 25 -> 26 change
+    assert "removed `oAuth2DeviceCodeLifespan`" in report  # a known 26.0 -> 26.7 change
+    assert "## 26.0.7 → 26.7.3" in report
 
 
 def test_manifest_checksums_match_the_specs() -> None:
     manifest = json.loads((ROOT / "openapi/manifest.json").read_text())
-    assert manifest["canonical"] == "26.5.2"
-    assert [e["keycloak_version"] for e in manifest["specs"]] == ["26.5.2", "25.0.4", "24.0.3"]
+    assert manifest["canonical"] == "26.7.3"
+    assert [e["keycloak_version"] for e in manifest["specs"]] == [
+        "26.7.3",
+        "26.0.7",
+        "25.0.4",
+        "24.0.3",
+    ]
+    assert [e["crate_version"] for e in manifest["specs"]][:2] == ["26.7.300", "26.0.700"]
     for entry in manifest["specs"]:
         data = (ROOT / "openapi" / entry["file"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+
+
+def test_canonical_version_is_the_same_everywhere() -> None:
+    pinned = dict(
+        line.split("=", 1)
+        for line in (ROOT / "hack/versions.env").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    manifest = json.loads((ROOT / "openapi/manifest.json").read_text())
+    assert pinned["KEYCLOAK_CANONICAL"] == manifest["canonical"]
+    assert pinned["KEYCLOAK_VERSIONS"].strip('"').split()[0] == manifest["canonical"]
+    header = (ROOT / "keycloak_controller/keycloak/models/generated.py").read_text()
+    assert f"openapi/keycloak-{manifest['canonical']}.json" in header.splitlines()[0]
 
 
 def test_models_keep_unknown_fields_and_camel_case_aliases() -> None:

@@ -1,13 +1,17 @@
 """The version adapter interface, implemented for the canonical version.
 
 The client speaks only the canonical model (generated from the canonical
-spec). An adapter sits between that model and one server version:
+spec, Keycloak 26.7.3). An adapter sits between that model and one server
+version:
 - `outbound` turns a canonical JSON payload into what that server accepts,
 - `inbound` turns what that server returns into the canonical shape,
 - `validate` says, before anything is sent, what will be degraded (warnings)
   or cannot work at all (errors) on that version.
-All version-specific rules live in the adapter subclasses (v25, v24), written
-from docs/keycloak-api-differences.md; this base is the canonical (26.x) case.
+All version-specific rules live in the adapter subclasses (v26_0, v25, v24),
+written from docs/keycloak-api-differences.md and checked against the real
+servers; this base is the canonical (26.7+) case. Field tables name the
+Keycloak version that introduced each field, so one adapter can serve several
+minors: a field is missing on a server older than that version.
 """
 
 from __future__ import annotations
@@ -17,19 +21,32 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from keycloak_controller.keycloak.adapters.findings import Finding, Severity, errors
-from keycloak_controller.keycloak.adapters.kinds import NESTED, Kind
+from keycloak_controller.keycloak.adapters.kinds import NESTED, NESTED_MAPS, Kind
 from keycloak_controller.keycloak.errors import UnsupportedByVersion
 from keycloak_controller.keycloak.version import ServerVersion
 
 Payload = dict[str, Any]
 
 
+def merged_tables(*tables: Mapping[Kind, Mapping[str, str]]) -> dict[Kind, dict[str, str]]:
+    """Field tables combined, later ones winning."""
+    out: dict[Kind, dict[str, str]] = {}
+    for table in tables:
+        for kind, fields in table.items():
+            out.setdefault(kind, {}).update(fields)
+    return out
+
+
 class VersionAdapter:
-    # JSON fields of the canonical model that this version's API does not know,
-    # per kind, with the Keycloak line that introduced them. Outbound drops them
-    # (with a warning from validate) instead of letting the server reject or
-    # silently ignore them.
-    MISSING_FIELDS: ClassVar[Mapping[Kind, Mapping[str, str]]] = {}
+    # JSON fields of the canonical model, per kind, with the Keycloak version
+    # that introduced them ("26.3"). Those newer than the server are its
+    # MISSING_FIELDS.
+    ADDED_FIELDS: ClassVar[Mapping[Kind, Mapping[str, str]]] = {}
+    # JSON fields of the canonical model that this server's API does not know,
+    # per kind, with the version that introduced them. Outbound drops them (with
+    # a warning from validate) instead of letting the server reject them (400
+    # "Unrecognized field") or silently ignore them.
+    MISSING_FIELDS: Mapping[Kind, Mapping[str, str]]
     # Canonical fields this version knows under another shape (rewritten, not dropped).
     CONVERTED_FIELDS: ClassVar[Mapping[Kind, frozenset[str]]] = {}
     supports_organizations: ClassVar[bool] = True
@@ -40,6 +57,15 @@ class VersionAdapter:
 
     def __init__(self, version: ServerVersion) -> None:
         self.version = version
+        self.MISSING_FIELDS = {
+            kind: missing
+            for kind, fields in self.ADDED_FIELDS.items()
+            if (missing := {f: since for f, since in fields.items() if self.older_than(since)})
+        }
+
+    def older_than(self, version: str) -> bool:
+        """Whether this server predates `version` ("26.3" or "26.3.1")."""
+        return self.version < ServerVersion.parse(version)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.version})"
@@ -81,10 +107,18 @@ class VersionAdapter:
         self._validate_one(kind, payload, where, out)
         for key, child_kind in NESTED.get(kind, {}).items():
             children = payload.get(key)
-            if isinstance(children, list):
+            if isinstance(children, Mapping):
+                self._validate_tree(child_kind, children, f"{where}{key}.", out)
+            elif isinstance(children, list):
                 for i, child in enumerate(children):
                     if isinstance(child, Mapping):
                         self._validate_tree(child_kind, child, f"{where}{key}[{i}].", out)
+        for key, child_kind in NESTED_MAPS.get(kind, {}).items():
+            children = payload.get(key)
+            if isinstance(children, Mapping):
+                for name, child in children.items():
+                    if isinstance(child, Mapping):
+                        self._validate_tree(child_kind, child, f"{where}{key}.{name}.", out)
 
     def _validate_one(
         self, kind: Kind, payload: Mapping[str, Any], where: str, out: list[Finding]
@@ -150,11 +184,22 @@ class VersionAdapter:
     def _convert(self, kind: Kind, payload: Payload, *, outbound: bool) -> Payload:
         for key, child_kind in NESTED.get(kind, {}).items():
             children = payload.get(key)
-            if isinstance(children, list):
+            if isinstance(children, dict):
+                payload[key] = self._convert(child_kind, children, outbound=outbound)
+            elif isinstance(children, list):
                 payload[key] = [
                     self._convert(child_kind, c, outbound=outbound) if isinstance(c, dict) else c
                     for c in children
                 ]
+        for key, child_kind in NESTED_MAPS.get(kind, {}).items():
+            children = payload.get(key)
+            if isinstance(children, dict):
+                payload[key] = {
+                    name: self._convert(child_kind, c, outbound=outbound)
+                    if isinstance(c, dict)
+                    else c
+                    for name, c in children.items()
+                }
         if outbound:
             self._outbound_one(kind, payload)
             for name in self.MISSING_FIELDS.get(kind, {}):
@@ -171,4 +216,4 @@ class VersionAdapter:
 
 
 class Keycloak26Adapter(VersionAdapter):
-    """26.x: the canonical version; payloads pass through unchanged."""
+    """26.7+ (and newer majors): the canonical version; payloads pass through unchanged."""

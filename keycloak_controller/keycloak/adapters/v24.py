@@ -2,7 +2,7 @@
 
 From docs/keycloak-api-differences.md (24.0.3 -> 25.0.4) and the 25.0 release
 notes: no organizations at all, no client `type`, no execution `priority`,
-and health endpoints on the main HTTP port instead of the management port.
+no `globalPolicies` beside a realm's client policies, and health endpoints on the main HTTP port instead of the management port.
 """
 
 from __future__ import annotations
@@ -10,30 +10,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from keycloak_controller.keycloak.adapters.base import merged_tables
 from keycloak_controller.keycloak.adapters.findings import Finding, Severity
 from keycloak_controller.keycloak.adapters.kinds import Kind
 from keycloak_controller.keycloak.adapters.v25 import Keycloak25Adapter
 
-
-def _merged(*tables: Mapping[Kind, Mapping[str, str]]) -> dict[Kind, dict[str, str]]:
-    out: dict[Kind, dict[str, str]] = {}
-    for table in tables:
-        for kind, fields in table.items():
-            out.setdefault(kind, {}).update(fields)
-    return out
-
-
-_REALM_25_FIELDS = {"organizationsEnabled": "25", "organizations": "25"}
+_REALM_25_FIELDS = {"organizationsEnabled": "25.0", "organizations": "25.0"}
 
 
 class Keycloak24Adapter(Keycloak25Adapter):
-    MISSING_FIELDS: ClassVar[Mapping[Kind, Mapping[str, str]]] = _merged(
-        Keycloak25Adapter.MISSING_FIELDS,
+    ADDED_FIELDS: ClassVar[Mapping[Kind, Mapping[str, str]]] = merged_tables(
+        Keycloak25Adapter.ADDED_FIELDS,
         {
             Kind.REALM: _REALM_25_FIELDS,
             Kind.PARTIAL_IMPORT: _REALM_25_FIELDS,
-            Kind.CLIENT: {"type": "25"},
-            Kind.AUTHENTICATION_EXECUTION: {"priority": "25"},
+            Kind.CLIENT: {"type": "25.0"},
+            Kind.AUTHENTICATION_EXECUTION: {"priority": "25.0"},
+            Kind.CLIENT_POLICIES: {"globalPolicies": "25.0"},
         },
     )
     supports_organizations = False

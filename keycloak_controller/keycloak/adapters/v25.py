@@ -1,8 +1,9 @@
-"""Keycloak 25.x: differences from the canonical 26.x API.
+"""Keycloak 25.x: differences from 26.0 (on top of Keycloak260Adapter's).
 
-Every rule cites docs/keycloak-api-differences.md (25.0.4 -> 26.5.2) or the
-26.0 upgrade notes; tests/unit/keycloak/test_adapters_vs_specs.py checks the
-field tables against the pinned specs.
+Every rule cites docs/keycloak-api-differences.md (25.0.4 -> 26.0.7) or the
+26.0 upgrade notes; tests/unit/keycloak/test_keycloak_adapters.py checks the
+field tables against the pinned specs. Everything 26.1-26.7 added is missing
+here too, through Keycloak260Adapter.
 """
 
 from __future__ import annotations
@@ -10,39 +11,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from keycloak_controller.keycloak.adapters.base import Keycloak26Adapter, Payload
+from keycloak_controller.keycloak.adapters.base import Payload, merged_tables
 from keycloak_controller.keycloak.adapters.findings import Finding
 from keycloak_controller.keycloak.adapters.kinds import Kind
+from keycloak_controller.keycloak.adapters.v26_0 import Keycloak260Adapter
 from keycloak_controller.keycloak.transport import VerbatimBody
 
-_REALM_26_FIELDS = {
-    "adminPermissionsClient": "26",
-    "adminPermissionsEnabled": "26",
-    "bruteForceStrategy": "26",
-    "verifiableCredentialsEnabled": "26",
-    "webAuthnPolicyPasswordlessPasskeysEnabled": "26",
-}
+_REALM_26_0_FIELDS = {"bruteForceStrategy": "26.0"}
 
 # Before 26 these identity-provider fields were config attributes (26.0
 # upgrade notes: "kc.org" and "hideOnLoginPage" moved to fields).
 IDP_FIELD_TO_CONFIG = {"hideOnLogin": "hideOnLoginPage", "organizationId": "kc.org"}
 
-# Realm fields that 24/25 spell twice; 26 keeps only the first spelling.
-_LEGACY_REALM_SPELLINGS = {
-    "oAuth2DeviceCodeLifespan": "oauth2DeviceCodeLifespan",
-    "oAuth2DevicePollingInterval": "oauth2DevicePollingInterval",
-}
 
-
-class Keycloak25Adapter(Keycloak26Adapter):
-    MISSING_FIELDS: ClassVar[Mapping[Kind, Mapping[str, str]]] = {
-        Kind.REALM: _REALM_26_FIELDS,
-        Kind.PARTIAL_IMPORT: _REALM_26_FIELDS,
-        Kind.GROUP: {"description": "26"},
-        Kind.IDENTITY_PROVIDER: {"types": "26"},
-        Kind.CREDENTIAL: {"federationLink": "26"},
-        Kind.ORGANIZATION: {"alias": "26", "redirectUrl": "26"},
-    }
+class Keycloak25Adapter(Keycloak260Adapter):
+    ADDED_FIELDS: ClassVar[Mapping[Kind, Mapping[str, str]]] = merged_tables(
+        Keycloak260Adapter.ADDED_FIELDS,
+        {
+            Kind.REALM: _REALM_26_0_FIELDS,
+            Kind.PARTIAL_IMPORT: _REALM_26_0_FIELDS,
+            Kind.ORGANIZATION: {"alias": "26.0", "redirectUrl": "26.0"},
+        },
+    )
     # Canonical fields that are not dropped but rewritten (see _outbound_one).
     CONVERTED_FIELDS: ClassVar[Mapping[Kind, frozenset[str]]] = {
         Kind.IDENTITY_PROVIDER: frozenset(IDP_FIELD_TO_CONFIG),
@@ -75,10 +65,6 @@ class Keycloak25Adapter(Keycloak26Adapter):
             # every version and a realm diff never reports them.
             payload.pop("identityProviders", None)
             payload.pop("identityProviderMappers", None)
-            for legacy, canonical in _LEGACY_REALM_SPELLINGS.items():
-                value = payload.pop(legacy, None)
-                if value is not None and payload.get(canonical) is None:
-                    payload[canonical] = value
         if kind is Kind.IDENTITY_PROVIDER:
             config = payload.get("config")
             if isinstance(config, dict):

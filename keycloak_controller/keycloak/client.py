@@ -7,7 +7,9 @@
 One instance owns one requests.Session, token cache, circuit breaker and
 limits (see transport.py). The server version is read from /admin/serverinfo
 on first use unless given; it selects the version adapter that every
-resource call goes through.
+resource call goes through. Every later detect_version() that sees another
+version (an in-place upgrade or downgrade) swaps the adapter, so realm and
+client calls follow the server; a version given explicitly stays pinned.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class KeycloakAdmin:
         if isinstance(version, str):
             version = ServerVersion.parse(version)
         self._version = version
+        # An explicit version always wins over what serverinfo says.
+        self._pinned = version is not None
         self._adapter: VersionAdapter | None = None
         self._lock = threading.Lock()
 
@@ -94,24 +98,41 @@ class KeycloakAdmin:
 
     @property
     def version(self) -> ServerVersion:
-        """The server version: the override, else read once from /admin/serverinfo."""
+        """The server version: the override, else the last one /admin/serverinfo reported."""
         with self._lock:
-            if self._version is None:
-                self._version = self.detect_version()
-            return self._version
+            version = self._version
+        return version if version is not None else self.detect_version()
 
     def detect_version(self) -> ServerVersion:
-        """Ask the server (ignores the override)."""
-        return version_from_serverinfo(self.transport.request_json("GET", "/admin/serverinfo"))
+        """Ask the server (ignores the override).
+
+        Unless the version was given explicitly, a version other than the one in
+        use becomes the connection's version, and the next call gets its adapter.
+        """
+        detected = version_from_serverinfo(self.transport.request_json("GET", "/admin/serverinfo"))
+        with self._lock:
+            if not self._pinned and detected != self._version:
+                self._version = detected
+                self._adapter = None  # made again, for this version, on the next call
+        return detected
 
     @property
     def adapter(self) -> VersionAdapter:
         return self._get_adapter()
 
     def _get_adapter(self) -> VersionAdapter:
-        if self._adapter is None:
-            self._adapter = adapter_for(self.version)
-        return self._adapter
+        with self._lock:
+            adapter, version = self._adapter, self._version
+        if adapter is not None:
+            return adapter
+        if version is None:
+            version = self.detect_version()
+        # Raises UnsupportedByVersion for a version no adapter serves; nothing is cached then.
+        adapter = adapter_for(version)
+        with self._lock:
+            if self._version == version and self._adapter is None:
+                self._adapter = adapter
+            return self._adapter or adapter
 
     # -- health of the connection --------------------------------------------
 

@@ -13,6 +13,7 @@ from keycloak_controller.keycloak.models import (
     ClientScopeRepresentation,
     CredentialRepresentation,
     ProtocolMapperRepresentation,
+    UserRepresentation,
 )
 from keycloak_controller.keycloak.paging import DEFAULT_PAGE_SIZE, iter_pages
 from keycloak_controller.keycloak.resources.base import Resource
@@ -70,13 +71,17 @@ class Clients(Resource):
         data = self._t.request_json("POST", path)
         return self._parse(Kind.CREDENTIAL, CredentialRepresentation, data)
 
-    def service_account_user_id(self, realm: str, client_uuid: str) -> str:
+    def service_account_user(self, realm: str, client_uuid: str) -> UserRepresentation:
+        """The client's service-account user (NotFound when it has none)."""
         data = self._t.request_json(
             "GET", self.path(realm, "clients", client_uuid, "service-account-user")
         )
         if not isinstance(data, dict) or not data.get("id"):
             raise NotFound("client has no service account user")
-        return str(data["id"])
+        return self._parse(Kind.USER, UserRepresentation, data)
+
+    def service_account_user_id(self, realm: str, client_uuid: str) -> str:
+        return str(self.service_account_user(realm, client_uuid).id)
 
     # -- client scopes attached to the client --------------------------------
 

@@ -1,4 +1,4 @@
-"""Realms and partial import."""
+"""Realms, partial import, default client scopes, client policies and profiles."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from keycloak_controller.keycloak.adapters import Kind
-from keycloak_controller.keycloak.models import RealmRepresentation
+from keycloak_controller.keycloak.models import (
+    ClientPoliciesRepresentation,
+    ClientProfilesRepresentation,
+    ClientScopeRepresentation,
+    RealmRepresentation,
+)
 from keycloak_controller.keycloak.resources.base import Resource
 
 IfResourceExists = Literal["FAIL", "SKIP", "OVERWRITE"]
@@ -60,8 +65,9 @@ class Realms(Resource):
     def default_client_scopes(self, realm: str, *, optional: bool = False) -> builtins.list[str]:
         """Names of the realm's default (or optional) client scopes."""
         kind = "default-optional-client-scopes" if optional else "default-default-client-scopes"
-        data = self._t.request_json("GET", self.path(realm, kind)) or []
-        return [str(item.get("name")) for item in data]
+        path = self.path(realm, kind)
+        scopes = self._list(Kind.CLIENT_SCOPE, ClientScopeRepresentation, path)
+        return [str(scope.name) for scope in scopes]
 
     def add_default_client_scope(
         self, realm: str, scope_id: str, *, optional: bool = False
@@ -74,3 +80,29 @@ class Realms(Resource):
     ) -> None:
         kind = "default-optional-client-scopes" if optional else "default-default-client-scopes"
         self._t.request("DELETE", self.path(realm, kind, scope_id))
+
+    # -- client policies and profiles ----------------------------------------
+
+    def client_policies(
+        self, realm: str, *, include_global: bool = False
+    ) -> ClientPoliciesRepresentation:
+        path = self.path(realm, "client-policies", "policies")
+        params = {"include-global-policies": include_global}
+        return self._get(Kind.CLIENT_POLICIES, ClientPoliciesRepresentation, path, params)
+
+    def update_client_policies(self, realm: str, policies: ClientPoliciesRepresentation) -> None:
+        """Replace the realm's own client policies (global ones are read-only)."""
+        path = self.path(realm, "client-policies", "policies")
+        self._update(Kind.CLIENT_POLICIES, path, policies)
+
+    def client_profiles(
+        self, realm: str, *, include_global: bool = False
+    ) -> ClientProfilesRepresentation:
+        path = self.path(realm, "client-policies", "profiles")
+        params = {"include-global-profiles": include_global}
+        return self._get(Kind.CLIENT_PROFILES, ClientProfilesRepresentation, path, params)
+
+    def update_client_profiles(self, realm: str, profiles: ClientProfilesRepresentation) -> None:
+        """Replace the realm's own client profiles (global ones are read-only)."""
+        path = self.path(realm, "client-policies", "profiles")
+        self._update(Kind.CLIENT_PROFILES, path, profiles)

@@ -34,7 +34,7 @@ class RoleMappings(Resource):
         """Direct realm and client role mappings in one call."""
         path = self.path(realm, self._subject, subject_id, "role-mappings")
         data = self._t.request_json("GET", path) or {}
-        return MappingsRepresentation.model_validate(data)
+        return self._parse(Kind.ROLE_MAPPINGS, MappingsRepresentation, data)
 
     def list(
         self, realm: str, subject_id: str, client_uuid: str | None = None

@@ -7,20 +7,26 @@ object from the apiserver.
 kubectl names (checked against the real kubectl in
 tests/integration/api): every kind is in the category `keycloak`, and
 kubectl expands a category before it looks at singular names, so
-`kubectl get keycloak` lists Keycloaks, KeycloakRealms and KeycloakClients
-together, as the product promises. The price: `kubectl get keycloak NAME` and
-`kubectl describe keycloak NAME` refuse ("you must specify only one
-resource"); use `kc NAME`, `keycloaks NAME` or `keycloak/NAME` for a single
-Keycloak. Short names: kc, kcrealm, kcclient.
+`kubectl get keycloak` lists Keycloaks, KeycloakRealms, KeycloakClients and
+KeycloakUsers together, as the product promises. The price: `kubectl get
+keycloak NAME` and `kubectl describe keycloak NAME` refuse ("you must specify
+only one resource"); use `kc NAME`, `keycloaks NAME` or `keycloak/NAME` for a single
+Keycloak. Short names: kc, kcrealm, kcclient, kcuser.
 """
 
 from .client import AccessType, KeycloakClient, KeycloakClientSpec, KeycloakClientStatus
 from .common import API_VERSION, GROUP, VERSION, Condition, CustomResource, DeletionPolicy
 from .keycloak import Keycloak, KeycloakSpec, KeycloakStatus
 from .realm import KeycloakRealm, KeycloakRealmSpec, KeycloakRealmStatus
+from .user import KeycloakUser, KeycloakUserSpec, KeycloakUserStatus, PasswordMode
 
 # Every kind, in the order the CRDs are generated and documented.
-KINDS: tuple[type[CustomResource], ...] = (Keycloak, KeycloakRealm, KeycloakClient)
+KINDS: tuple[type[CustomResource], ...] = (
+    Keycloak,
+    KeycloakRealm,
+    KeycloakClient,
+    KeycloakUser,
+)
 
 __all__ = [
     "API_VERSION",
@@ -40,4 +46,8 @@ __all__ = [
     "KeycloakRealmStatus",
     "KeycloakSpec",
     "KeycloakStatus",
+    "KeycloakUser",
+    "KeycloakUserSpec",
+    "KeycloakUserStatus",
+    "PasswordMode",
 ]

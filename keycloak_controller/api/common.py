@@ -195,9 +195,10 @@ class DeletionPolicy(enum.StrEnum):
 
 
 class ManagementPolicy(enum.StrEnum):
-    """How far the controller manages the Keycloak object (Observe is planned)."""
+    """How far the controller manages the Keycloak object."""
 
     MANAGE = "Manage"
+    OBSERVE = "Observe"
 
 
 class ManagedObjectSpec(SpecModel):
@@ -214,7 +215,8 @@ class ManagedObjectSpec(SpecModel):
         default=ManagementPolicy.MANAGE,
         description=(
             "Manage: create the object, correct drift and delete it per deletionPolicy. "
-            "(An Observe policy that only reports drift is planned.)"
+            "Observe: read only; never writes to Keycloak; the InSync condition lists the "
+            "differing field paths."
         ),
     )
     adopt_existing: bool = Field(

@@ -24,6 +24,7 @@ PLURALS = {
     "Keycloak": "keycloaks",
     "KeycloakRealm": "keycloakrealms",
     "KeycloakClient": "keycloakclients",
+    "KeycloakUser": "keycloakusers",
 }
 
 
@@ -120,6 +121,23 @@ def test_samples_are_accepted_with_defaults_filled_in(api: Api) -> None:
         "openid-connect",
         "Manage",
     )
+    (alice,) = got["KeycloakUser"]
+    assert alice["metadata"]["name"] == "demo-alice"
+    assert (alice["spec"]["enabled"], alice["spec"]["managementPolicy"]) == (True, "Manage")
+    assert alice["spec"]["password"]["mode"] == "Initial"
+    # The sample's password Secret comes with it.
+    secret = k8s.CoreV1Api(api.endpoint.api_client()).read_namespaced_secret(
+        "demo-alice-password", api.namespace
+    )
+    assert set(secret.data or {}) == {"password"}
+
+
+def user(**spec: Any) -> dict[str, Any]:
+    """The sample KeycloakUser (its file also holds the password Secret)."""
+    documents = yaml.safe_load_all((SAMPLES / "user.yaml").read_text())
+    obj: dict[str, Any] = next(d for d in documents if d["kind"] == "KeycloakUser")
+    obj["spec"].update(spec)
+    return obj
 
 
 def client(**spec: Any) -> dict[str, Any]:
@@ -276,6 +294,7 @@ def test_get_keycloak_lists_every_kind_with_status_columns(api: Api) -> None:
         f"keycloakclient.{GROUP}/demo-backend",
         f"keycloakclient.{GROUP}/demo-spa",
         f"keycloakrealm.{GROUP}/demo",
+        f"keycloakuser.{GROUP}/demo-alice",
     ]
 
     # Status goes through the status subresource; the printer columns read it.
@@ -318,3 +337,97 @@ def _realm_table(table: str) -> tuple[list[str], list[str]]:
         if line.startswith("keycloakrealm."):
             return lines[index - 1].split(), line.split()
     raise AssertionError(f"no realm table in:\n{table}")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("username", "bob"), ("realmRef", {"name": "other"})],
+)
+def test_user_identity_is_immutable_but_the_profile_changes(
+    api: Api, field: str, value: object
+) -> None:
+    created = api.create(user())
+    created["spec"]["firstName"] = "Alicia"
+    updated = api.replace(created)
+    assert updated["metadata"]["generation"] == 2
+    updated["spec"][field] = value
+    text = api.rejected(lambda: api.replace(updated))
+    assert f"spec.{field}" in text
+    assert f"{field} is immutable" in text
+
+
+@pytest.mark.parametrize(
+    ("spec", "where", "message"),
+    [
+        ({"username": "Alice"}, "spec.username", "username must be lower case"),
+        ({"username": "émile-Ölund"}, "spec.username", "username must be lower case"),
+        (
+            {"password": {"secretRef": {"name": "pw", "key": "password"}, "mode": "Always"}},
+            "spec.password.mode",
+            'Unsupported value: "Always"',
+        ),
+        (
+            {
+                "password": {
+                    "secretRef": {"name": "pw", "key": "password"},
+                    "mode": "Managed",
+                    "temporary": True,
+                }
+            },
+            "spec.password.temporary",
+            "a temporary password is replaced by the user at the first login",
+        ),
+        (
+            {"attributes": {"email": ["x@example.com"]}},
+            "spec.attributes",
+            "attributes must not set username, email, firstName or lastName",
+        ),
+        (
+            {"attributes": {"keycloak-controller.dev/owner-name": ["x"]}},
+            "spec.attributes",
+            "nor keys under keycloak-controller.dev/",
+        ),
+        ({"groups": ["engineering"]}, "spec.groups[0]", "should match"),
+        ({"email": "alice"}, "spec.email", "should match"),
+    ],
+)
+def test_user_rules(api: Api, spec: dict[str, Any], where: str, message: str) -> None:
+    text = api.rejected(lambda: api.create(user(**spec)))
+    assert where in text, text
+    assert message in text, text
+
+
+def test_user_lower_case_username_and_the_rest_accepted(api: Api) -> None:
+    created = api.create(
+        user(
+            username="émile.zola-2",
+            attributes={"department": ["wonderland"]},
+            groups=["/engineering/backend", "/ops team"],
+            clientRoles={"demo-backend": ["reader"]},
+            federatedIdentities=[{"identityProvider": "corp", "userId": "42", "userName": "emile"}],
+            requiredActions=["VERIFY_EMAIL"],
+        )
+    )
+    assert created["spec"]["username"] == "émile.zola-2"
+    assert created["spec"]["password"]["temporary"] is True
+
+
+@pytest.mark.parametrize("kind", ["KeycloakRealm", "KeycloakClient", "KeycloakUser"])
+def test_observe_is_accepted_and_can_be_switched_to(api: Api, kind: str) -> None:
+    obj = {
+        "KeycloakRealm": lambda: sample("realm.yaml"),
+        "KeycloakClient": client,
+        "KeycloakUser": user,
+    }[kind]()
+    obj["spec"]["managementPolicy"] = "Observe"
+    created = api.create(obj)
+    assert created["spec"]["managementPolicy"] == "Observe"
+    created["spec"]["managementPolicy"] = "Manage"
+    managed = api.replace(created)
+    assert managed["spec"]["managementPolicy"] == "Manage"
+    managed["spec"]["managementPolicy"] = "Observe"
+    observed = api.replace(managed)
+    assert observed["spec"]["managementPolicy"] == "Observe"
+    bad = copy.deepcopy(observed)
+    bad["spec"]["managementPolicy"] = "ReadOnly"
+    assert 'Unsupported value: "ReadOnly"' in api.rejected(lambda: api.replace(bad))

@@ -97,14 +97,28 @@ def test_kind_specific_columns_and_short_names() -> None:
     assert "Version" in columns(by_kind["Keycloak"])
     assert columns(by_kind["KeycloakRealm"])[0] == "Realm"
     assert columns(by_kind["KeycloakClient"])[:2] == ["ClientID", "Realm"]
-    assert {k.names.short_names for k in KINDS} == {("kc",), ("kcrealm",), ("kcclient",)}
+    assert columns(by_kind["KeycloakUser"])[:2] == ["Username", "Realm"]
+    assert {k.names.short_names for k in KINDS} == {
+        ("kc",),
+        ("kcrealm",),
+        ("kcclient",),
+        ("kcuser",),
+    }
 
 
 def test_identity_fields_are_immutable() -> None:
     by_kind = {k.names.kind: k for k in KINDS}
     realm = open_api(by_kind["KeycloakRealm"])["properties"]["spec"]["properties"]
     client = open_api(by_kind["KeycloakClient"])["properties"]["spec"]["properties"]
-    for field in (realm["realmName"], realm["keycloakRef"], client["clientId"], client["realmRef"]):
+    user = open_api(by_kind["KeycloakUser"])["properties"]["spec"]["properties"]
+    for field in (
+        realm["realmName"],
+        realm["keycloakRef"],
+        client["clientId"],
+        client["realmRef"],
+        user["username"],
+        user["realmRef"],
+    ):
         rules = [r["rule"] for r in field["x-kubernetes-validations"]]
         assert "self == oldSelf" in rules
 

@@ -35,12 +35,13 @@ def test_crd_copies_match_crds_directory() -> None:
     assert sorted(listed) == committed
 
 
-def test_every_overlay_installs_the_three_crds(overlay: Rendered) -> None:
+def test_every_overlay_installs_every_crd(overlay: Rendered) -> None:
     crds = overlay.find("CustomResourceDefinition")
     assert sorted(c["metadata"]["name"] for c in crds) == [
         "keycloakclients.keycloak-controller.dev",
         "keycloakrealms.keycloak-controller.dev",
         "keycloaks.keycloak-controller.dev",
+        "keycloakusers.keycloak-controller.dev",
     ]
     for crd in crds:
         assert "namespace" not in crd["metadata"]

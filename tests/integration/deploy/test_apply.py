@@ -33,6 +33,7 @@ CRDS = (
     "keycloaks.keycloak-controller.dev",
     "keycloakrealms.keycloak-controller.dev",
     "keycloakclients.keycloak-controller.dev",
+    "keycloakusers.keycloak-controller.dev",
 )
 
 
@@ -151,6 +152,8 @@ def test_default_rbac_through_the_real_authorizer(
     for verb in ("get", "list", "watch", "update", "patch"):
         assert allowed(verb, "keycloakrealms", group=group), verb
     assert allowed("update", "keycloaks", group=group, subresource="status")
+    assert allowed("watch", "keycloakusers", group=group)
+    assert allowed("patch", "keycloakusers", group=group, subresource="status")
     assert allowed("update", "keycloakclients", group=group, subresource="finalizers")
     for verb in ("get", "list", "watch", "create", "update", "patch", "delete"):
         assert allowed(verb, "secrets"), verb
@@ -164,6 +167,7 @@ def test_default_rbac_through_the_real_authorizer(
     assert not allowed("create", "keycloaks", group=group)
     assert not allowed("delete", "keycloakclients", group=group)
     assert not allowed("update", "keycloaks", group=group, subresource="finalizers")
+    assert not allowed("delete", "keycloakusers", group=group)
     assert not allowed("deletecollection", "secrets")
     assert not allowed("create", "configmaps")
     assert not allowed("get", "pods")

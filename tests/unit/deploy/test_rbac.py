@@ -13,7 +13,7 @@ from .manifests import DEPLOY, Rendered
 NAMESPACE = "keycloak-controller-system"
 SERVICE_ACCOUNT = "keycloak-controller"
 GROUP = "keycloak-controller.dev"
-KINDS = ("keycloaks", "keycloakrealms", "keycloakclients")
+KINDS = ("keycloaks", "keycloakrealms", "keycloakclients", "keycloakusers")
 
 # (apiGroup, resource) -> verbs: the whole grant, nothing more. A rule that is
 # added to deploy/ without being added here (and to docs/security.md) fails.

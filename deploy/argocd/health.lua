@@ -1,5 +1,5 @@
--- Argo CD health check for keycloak-controller.dev resources (Keycloak,
--- KeycloakRealm and KeycloakClient share it). Lua 5.1, as Argo CD runs it.
+-- Argo CD health check for keycloak-controller.dev resources (every kind:
+-- Keycloak, KeycloakRealm, KeycloakClient, KeycloakUser). Lua 5.1, as Argo CD runs it.
 -- First match wins:
 --   being deleted                                 -> Progressing
 --   status.observedGeneration != generation       -> Progressing

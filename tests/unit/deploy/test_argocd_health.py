@@ -11,15 +11,17 @@ import lupa.lua51
 import pytest
 import yaml
 
+from keycloak_controller.api import KINDS as KIND_MODELS
+
 from .manifests import DEPLOY, REPO
 
 ARGOCD = DEPLOY / "argocd"
 GROUP = "keycloak-controller.dev"
-KINDS = ("Keycloak", "KeycloakRealm", "KeycloakClient")
+KINDS = tuple(kind.names.kind for kind in KIND_MODELS)
 CASES: list[dict[str, Any]] = yaml.safe_load((ARGOCD / "health_test.yaml").read_text())["tests"]
 
 
-SCRIPT = (ARGOCD / "health.lua").read_text()  # one script for the three kinds
+SCRIPT = (ARGOCD / "health.lua").read_text()  # one script for every kind
 
 
 def run_health(lua_source: str, obj: dict[str, Any]) -> dict[str, str]:

@@ -6,6 +6,7 @@ import builtins
 from collections.abc import Iterator
 
 from keycloak_controller.keycloak.adapters import Kind
+from keycloak_controller.keycloak.errors import NotFound
 from keycloak_controller.keycloak.models import GroupRepresentation
 from keycloak_controller.keycloak.paging import DEFAULT_PAGE_SIZE, iter_pages
 from keycloak_controller.keycloak.resources.base import Resource
@@ -40,9 +41,16 @@ class Groups(Resource):
         return self._get(Kind.GROUP, GroupRepresentation, self.path(realm, "groups", group_id))
 
     def get_by_path(self, realm: str, path: str) -> GroupRepresentation:
-        """A group by its path, e.g. "/parent/child"."""
+        """A group by its path, e.g. "/parent/child" (NotFound if there is none)."""
         url = self.path(realm, "group-by-path", *path.strip("/").split("/"))
         return self._get(Kind.GROUP, GroupRepresentation, url)
+
+    def find_by_path(self, realm: str, path: str) -> GroupRepresentation | None:
+        """The group with this path, e.g. "/engineering/backend", or None."""
+        try:
+            return self.get_by_path(realm, path)
+        except NotFound:
+            return None
 
     def create(self, realm: str, group: GroupRepresentation, parent_id: str | None = None) -> str:
         """Create a top-level group, or a subgroup of `parent_id`; returns its id."""

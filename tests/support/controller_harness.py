@@ -201,6 +201,26 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None
         time.sleep(0.2)
 
 
+def controllers_idle(manager: Manager) -> bool:
+    """No controller has a key queued or being reconciled (delayed requeues do not count)."""
+    return all(
+        len(c.queue) == 0 and c.queue.longest_running_processor_seconds() == 0.0
+        for c in manager.controllers
+    )
+
+
+def wait_idle(manager: Manager, timeout: float) -> None:
+    """Wait until every reconcile in flight has finished and nothing new was queued."""
+
+    def settled() -> bool:
+        if not controllers_idle(manager):
+            return False
+        time.sleep(0.5)  # a watch event from the last writes may still be on its way
+        return controllers_idle(manager)
+
+    wait_until(settled, timeout, "the controllers to finish every queued reconcile")
+
+
 class Kube:
     """Small typed helpers over the custom objects and Secrets of one test."""
 

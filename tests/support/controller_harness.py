@@ -332,6 +332,40 @@ def client_object(name: str, realm: str, client_id: str, **spec: Any) -> dict[st
     }
 
 
+@dataclass(frozen=True)
+class ReadyRealm:
+    """A Keycloak CR and a KeycloakRealm CR on it, both Ready, in one namespace."""
+
+    namespace: str
+    realm_name: str  # the realm's name in Keycloak
+    keycloak: str = "kc"  # the Keycloak CR, reading the Secret `admin`
+    realm: str = "realm"  # the KeycloakRealm CR
+
+
+def create_ready_realm(
+    kube: Kube,
+    namespace: str,
+    keycloak: KeycloakEndpoint,
+    realm_name: str,
+    *,
+    timeout: float,
+    **realm_spec: Any,
+) -> ReadyRealm:
+    """The admin Secret, the Keycloak CR (Ready), then the KeycloakRealm CR (Ready).
+
+    The controllers must be running for `namespace`.
+    """
+    made = ReadyRealm(namespace, realm_name)
+    credentials = {"username": keycloak.admin_username, "password": keycloak.admin_password}
+    kube.secret(namespace, "admin", credentials)
+    kube.create("keycloaks", namespace, keycloak_object(made.keycloak, keycloak, "admin"))
+    wait_until(lambda: kube.is_ready("keycloaks", namespace, made.keycloak), timeout, "Keycloak")
+    realm = realm_object(made.realm, made.keycloak, realm_name, **realm_spec)
+    kube.create("keycloakrealms", namespace, realm)
+    wait_until(lambda: kube.is_ready("keycloakrealms", namespace, made.realm), timeout, "realm")
+    return made
+
+
 def keycloak_requests(instance: str, *, writes_only: bool = False) -> float:
     """Admin API requests the controllers sent to the Keycloak CR `instance` (ns/name)."""
     total = 0.0

@@ -11,38 +11,31 @@ from collections.abc import Callable
 
 from tests.support.controller_harness import (
     Kube,
+    ReadyRealm,
     client_object,
-    keycloak_object,
-    realm_object,
     running_controllers,
     wait_until,
 )
 from tests.support.controlplane import ControlPlaneEndpoint
-from tests.support.keycloak_server import KeycloakEndpoint
 
 TIMEOUT = 60.0
 
 
 def test_admin_roles_granted_to_the_own_namespace_by_label(
     crds: ControlPlaneEndpoint,
-    keycloak: KeycloakEndpoint,
     unique_name: Callable[[str], str],
+    ready_realm: Callable[..., ReadyRealm],
 ) -> None:
     kube = Kube(crds)
     team = unique_name("team")
     ns = kube.namespace(unique_name("ns"), labels={"team": team})
-    kube.secret(
-        ns, "admin", {"username": keycloak.admin_username, "password": keycloak.admin_password}
-    )
-    kube.create("keycloaks", ns, keycloak_object("kc", keycloak, "admin"))
-    kube.create("keycloakrealms", ns, realm_object("realm", "kc", unique_name("realm")))
     admin_roles = {
         "flows": {"serviceAccounts": True},
         "serviceAccount": {"clientRoles": {"realm-management": ["view-users"]}},
     }
-    kube.create("keycloakclients", ns, client_object("app", "realm", "app", **admin_roles))
-
     with running_controllers(crds, [ns]):
+        ready_realm(ns)
+        kube.create("keycloakclients", ns, client_object("app", "realm", "app", **admin_roles))
         wait_until(
             lambda: (
                 "administrative roles"

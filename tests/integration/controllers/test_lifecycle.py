@@ -8,9 +8,8 @@ from keycloak_controller.keycloak.client import KeycloakAdmin
 from keycloak_controller.keycloak.errors import NotFound
 from tests.support.controller_harness import (
     Kube,
+    ReadyRealm,
     client_object,
-    keycloak_object,
-    realm_object,
     running_controllers,
     wait_until,
 )
@@ -33,29 +32,22 @@ def test_lifecycle_of_every_kind(
     keycloak: KeycloakEndpoint,
     direct_admin: KeycloakAdmin,
     unique_name: Callable[[str], str],
+    ready_realm: Callable[..., ReadyRealm],
 ) -> None:
     kube = Kube(crds)
     ns = kube.namespace(unique_name("ns"))
-    realm_name = unique_name("realm")
-    kube.secret(
-        ns, "admin", {"username": keycloak.admin_username, "password": keycloak.admin_password}
-    )
     with running_controllers(crds, [ns]):
-        kube.create("keycloaks", ns, keycloak_object("kc", keycloak, "admin"))
-        kube.create(
-            "keycloakrealms",
+        realm_name = ready_realm(
             ns,
-            realm_object(
-                "realm",
-                "kc",
-                realm_name,
-                displayName="First",
-                roles=[
-                    {"name": "viewer"},
-                    {"name": "editor", "composites": {"realmRoles": ["viewer"]}},
-                ],
-            ),
-        )
+            displayName="First",
+            roles=[
+                {"name": "viewer"},
+                {"name": "editor", "composites": {"realmRoles": ["viewer"]}},
+            ],
+        ).realm_name
+        kc = kube.get("keycloaks", ns, "kc") or {}
+        assert kc["status"]["serverVersion"] == keycloak.version
+        assert kc["status"]["circuitBreaker"] == "Closed"
         kube.create(
             "keycloakclients",
             ns,
@@ -76,11 +68,6 @@ def test_lifecycle_of_every_kind(
                 serviceAccount={"realmRoles": ["viewer"]},
             ),
         )
-        wait_until(lambda: kube.is_ready("keycloaks", ns, "kc"), TIMEOUT, "Keycloak Ready")
-        kc = kube.get("keycloaks", ns, "kc") or {}
-        assert kc["status"]["serverVersion"] == keycloak.version
-        assert kc["status"]["circuitBreaker"] == "Closed"
-        wait_until(lambda: kube.is_ready("keycloakrealms", ns, "realm"), TIMEOUT, "realm Ready")
         wait_until(lambda: kube.is_ready("keycloakclients", ns, "app"), TIMEOUT, "client Ready")
         # The controller's writes carry its name, which kubectl shows as the field manager.
         app = kube.get("keycloakclients", ns, "app") or {}

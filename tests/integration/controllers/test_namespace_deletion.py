@@ -19,14 +19,12 @@ from keycloak_controller.keycloak.client import KeycloakAdmin
 from keycloak_controller.keycloak.errors import NotFound
 from tests.support.controller_harness import (
     Kube,
+    ReadyRealm,
     client_object,
-    keycloak_object,
-    realm_object,
     running_controllers,
     wait_until,
 )
 from tests.support.controlplane import ControlPlaneEndpoint
-from tests.support.keycloak_server import KeycloakEndpoint
 
 TIMEOUT = 120.0
 
@@ -41,31 +39,26 @@ def realm_exists(admin: KeycloakAdmin, name: str) -> bool:
 
 def test_deleting_the_namespace_never_wedges_and_cleans_keycloak(
     crds: ControlPlaneEndpoint,
-    keycloak: KeycloakEndpoint,
     direct_admin: KeycloakAdmin,
     unique_name: Callable[[str], str],
+    ready_realm: Callable[..., ReadyRealm],
 ) -> None:
     kube = Kube(crds)
     ns = kube.namespace(unique_name("ns"))
-    realm_name = unique_name("realm")
-    kube.secret(
-        ns, "admin", {"username": keycloak.admin_username, "password": keycloak.admin_password}
-    )
-    kube.create("keycloaks", ns, keycloak_object("kc", keycloak, "admin"))
-    kube.create("keycloakrealms", ns, realm_object("realm", "kc", realm_name))
-    kube.create(
-        "keycloakclients",
-        ns,
-        client_object(
-            "app",
-            "realm",
-            "app",
-            accessType="Confidential",
-            deletionPolicy="Delete",
-            redirectUris=["https://app.example.com/cb"],
-        ),
-    )
     with running_controllers(crds, [ns], backoff_cap=3.0):
+        realm_name = ready_realm(ns).realm_name
+        kube.create(
+            "keycloakclients",
+            ns,
+            client_object(
+                "app",
+                "realm",
+                "app",
+                accessType="Confidential",
+                deletionPolicy="Delete",
+                redirectUris=["https://app.example.com/cb"],
+            ),
+        )
         wait_until(lambda: kube.is_ready("keycloakclients", ns, "app"), TIMEOUT, "client Ready")
         assert kube.secret_data(ns, "app-credentials") is not None
         assert direct_admin.clients.find(realm_name, "app") is not None

@@ -8,6 +8,7 @@ from keycloak_controller.keycloak.client import KeycloakAdmin
 from keycloak_controller.keycloak.errors import NotFound
 from tests.support.controller_harness import (
     Kube,
+    ReadyRealm,
     client_object,
     keycloak_object,
     realm_object,
@@ -71,27 +72,10 @@ def test_realm_and_client_lifecycle_on_every_version(
     crds: ControlPlaneEndpoint,
     keycloak_any_version: KeycloakEndpoint,
     unique_name: Callable[[str], str],
+    ready_realm: Callable[..., ReadyRealm],
 ) -> None:
     kube = Kube(crds)
     ns = kube.namespace(unique_name("ns"))
-    realm_name = unique_name("realm")
-    prepare(kube, ns, keycloak_any_version)
-    kube.create(
-        "keycloakrealms",
-        ns,
-        realm_object(
-            "realm",
-            "kc",
-            realm_name,
-            tokens={"accessTokenLifespan": 600},
-            roles=[{"name": "viewer"}],
-        ),
-    )
-    kube.create(
-        "keycloakclients",
-        ns,
-        client_object("spa", "realm", "spa", accessType="Public", pkceMethod="S256"),
-    )
     with (
         KeycloakAdmin.with_password(
             keycloak_any_version.base_url,
@@ -100,6 +84,18 @@ def test_realm_and_client_lifecycle_on_every_version(
         ) as admin,
         running_controllers(crds, [ns]),
     ):
+        realm_name = ready_realm(
+            ns,
+            endpoint=keycloak_any_version,
+            tokens={"accessTokenLifespan": 600},
+            roles=[{"name": "viewer"}],
+            timeout=TIMEOUT,
+        ).realm_name
+        kube.create(
+            "keycloakclients",
+            ns,
+            client_object("spa", "realm", "spa", accessType="Public", pkceMethod="S256"),
+        )
         wait_until(lambda: kube.is_ready("keycloakclients", ns, "spa"), TIMEOUT, "client Ready")
         kc = kube.get("keycloaks", ns, "kc") or {}
         assert kc["status"]["serverVersion"] == keycloak_any_version.version

@@ -20,10 +20,10 @@ from keycloak_controller.runtime.leaderelection import LeaderElectionConfig
 from tests.support import rbac
 from tests.support.controller_harness import (
     Kube,
+    ReadyRealm,
     client_object,
     controller_run,
     keycloak_object,
-    realm_object,
     running_controllers,
     wait_until,
 )
@@ -137,7 +137,10 @@ def test_leader_election_as_the_service_account(
 
 
 def test_single_namespace_overlay(
-    crds: ControlPlaneEndpoint, keycloak: KeycloakEndpoint, unique_name: Callable[[str], str]
+    crds: ControlPlaneEndpoint,
+    keycloak: KeycloakEndpoint,
+    unique_name: Callable[[str], str],
+    ready_realm: Callable[..., ReadyRealm],
 ) -> None:
     """deploy/namespaced moved into a team namespace: a Role, no Namespace reads, no way out."""
     kube = Kube(crds)
@@ -188,25 +191,15 @@ def test_single_namespace_overlay(
         )
     assert refused.value.status == 400 and "unknown field" in refused.value.body, refused.value.body
 
-    kube.secret(
-        team, "admin", {"username": keycloak.admin_username, "password": keycloak.admin_password}
-    )
-    realm_name = unique_name("realm")
-    kube.create("keycloaks", team, keycloak_object("kc", keycloak, "admin"))
     grants = [{"namespaceSelector": {"matchLabels": {"tenant": team}}}]
-    kube.create(
-        "keycloakrealms",
-        team,
-        realm_object("realm", "kc", realm_name, clientAuthorizationGrants=grants),
-    )
-    kube.create("keycloakclients", team, client_object("app", "realm", "app"))
-    ref = {"name": "realm", "namespace": team}
-    kube.create("keycloakclients", second, client_object("app", "realm", "app2", realmRef=ref))
     with controller_run(
         crds, [team, second], identity=identity, leader_election=election(team, "kc-ctrl")
     ) as run:
+        ready_realm(team, clientAuthorizationGrants=grants)
+        kube.create("keycloakclients", team, client_object("app", "realm", "app"))
+        ref = {"name": "realm", "namespace": team}
+        kube.create("keycloakclients", second, client_object("app", "realm", "app2", realmRef=ref))
         wait_until(lambda: kube.is_ready("keycloakclients", team, "app"), TIMEOUT, "client")
-        assert kube.is_ready("keycloakrealms", team, "realm")
         assert run.manager.is_leader
         assert kube.secret_data(team, "app-credentials")
         wait_until(

@@ -34,6 +34,7 @@ from tests.support.config import REPO_ROOT
 from tests.support.controller_harness import (
     GROUP_VERSION,
     Kube,
+    ReadyRealm,
     client_object,
     controller_run,
     keycloak_object,
@@ -190,18 +191,12 @@ def test_the_cli_process_logs_no_secret(
     keycloak: KeycloakEndpoint,
     direct_admin: KeycloakAdmin,
     unique_name: Callable[[str], str],
+    ready_realm: Callable[..., ReadyRealm],
     tmp_path: Path,
 ) -> None:
     """`python -m keycloak_controller.cli run` as the ServiceAccount; scan its stdout/stderr."""
     kube = Kube(crds)
     ns = kube.namespace(unique_name("ns"))
-    realm_name = unique_name("realm")
-    kube.secret(
-        ns, "admin", {"username": keycloak.admin_username, "password": keycloak.admin_password}
-    )
-    kube.create("keycloaks", ns, keycloak_object("kc", keycloak, "admin"))
-    kube.create("keycloakrealms", ns, realm_object("realm", "kc", realm_name))
-    kube.create("keycloakclients", ns, client_object("app", "realm", "app"))
     identity = rbac.controller_identity(crds)
     kubeconfig = identity.kubeconfig(tmp_path / "kubeconfig")
     port = free_port()
@@ -221,6 +216,8 @@ def test_the_cli_process_logs_no_secret(
             stdout=out, stderr=err, env=env, cwd=REPO_ROOT,
         )  # fmt: skip
     try:
+        realm_name = ready_realm(ns).realm_name
+        kube.create("keycloakclients", ns, client_object("app", "realm", "app"))
         wait_until(lambda: kube.is_ready("keycloakclients", ns, "app"), TIMEOUT, "client Ready")
         metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
         assert f'keycloak_client_requests_total{{instance="{ns}/kc"' in metrics

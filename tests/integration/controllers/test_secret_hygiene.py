@@ -22,9 +22,9 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -45,6 +45,7 @@ from tests.support.controlplane import ControlPlaneEndpoint
 from tests.support.keycloak_server import KeycloakEndpoint
 from tests.support.logcapture import captured_logs
 from tests.support.process import free_port
+from tests.support.smtp import HOST, RecordingSmtpServer
 
 TIMEOUT = 60.0
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
@@ -87,6 +88,71 @@ def namespace_dump(kube: Kube, namespaces: Iterable[str]) -> dict[str, str]:
     return out
 
 
+class SmtpProbe:
+    """Makes Keycloak log in to the realm's SMTP server with the password it has stored.
+
+    `POST /admin/realms/{realm}/testSMTPConnection` sends a test email with the
+    settings it is given; a password of `**********` (what Keycloak answers for the
+    stored one) makes it use the stored password, as long as host, port and user
+    are the stored ones. The email goes to the calling admin, who must have an
+    address, so a realm-local admin with an email and manage-realm calls it.
+    """
+
+    USER = "smtp-prober"
+
+    def __init__(self, admin: KeycloakAdmin, keycloak: KeycloakEndpoint, realm: str) -> None:
+        self.base_url, self.realm, self.admin = keycloak.base_url, realm, admin
+        self.password = secrets.token_urlsafe(18)
+        admin.transport.request_json(
+            "POST",
+            f"/admin/realms/{realm}/users",
+            json={
+                "username": self.USER,
+                "enabled": True,
+                "email": f"{self.USER}@example.com",
+                "emailVerified": True,
+                "firstName": "SMTP",
+                "lastName": "Prober",
+                "credentials": [{"type": "password", "value": self.password, "temporary": False}],
+            },
+        )
+        user = self.get(f"users?username={self.USER}&exact=true")[0]
+        management = self.get("clients?clientId=realm-management")[0]
+        role = self.get(f"clients/{management['id']}/roles/manage-realm")
+        admin.transport.request_json(
+            "POST",
+            f"/admin/realms/{realm}/users/{user['id']}/role-mappings/clients/{management['id']}",
+            json=[role],
+        )
+
+    def get(self, path: str) -> Any:
+        return self.admin.transport.request_json("GET", f"/admin/realms/{self.realm}/{path}")
+
+    def send(self) -> None:
+        token = requests.post(
+            f"{self.base_url}/realms/{self.realm}/protocol/openid-connect/token",
+            data={
+                "grant_type": "password",
+                "client_id": "admin-cli",
+                "username": self.USER,
+                "password": self.password,
+            },
+            timeout=30,
+        )
+        token.raise_for_status()
+        stored = self.admin.transport.request_json("GET", f"/admin/realms/{self.realm}")
+        assert isinstance(stored, dict)
+        settings = stored["smtpServer"]
+        assert settings["password"] == "**********", "Keycloak no longer masks the password"
+        sent = requests.post(
+            f"{self.base_url}/admin/realms/{self.realm}/testSMTPConnection",
+            json=settings,
+            headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+            timeout=60,
+        )
+        assert sent.status_code == 204, sent.text
+
+
 def test_no_secret_reaches_logs_events_status_or_metrics(
     crds: ControlPlaneEndpoint,
     keycloak: KeycloakEndpoint,
@@ -107,11 +173,11 @@ def test_no_secret_reaches_logs_events_status_or_metrics(
     kube.secret(ns, "byo", {"secret": byo_secret})
     kube.create("keycloaks", ns, keycloak_object("kc", keycloak, "admin"))
     kube.create("keycloaks", ns, keycloak_object("kc-wrong", keycloak, "wrong"))
+    mail = RecordingSmtpServer().start()  # Keycloak logs in here: it proves the password
     smtp = {
-        "host": "smtp.example.com",
-        "port": 587,
+        "host": HOST,
+        "port": mail.port,
         "from": "noreply@example.com",
-        "starttls": True,
         "auth": {"username": "mailer", "passwordSecretRef": {"name": "smtp", "key": "password"}},
     }
     kube.create("keycloakrealms", ns, realm_object("realm", "kc", realm_name, smtp=smtp))
@@ -132,13 +198,27 @@ def test_no_secret_reaches_logs_events_status_or_metrics(
                 TIMEOUT,
                 "the wrong password refused",
             )
-            # Edit the SMTP password: the controller has to send the new one.
+            wait_until(lambda: kube.is_ready("keycloakrealms", ns, "realm"), TIMEOUT, "realm")
+            probe = SmtpProbe(direct_admin, keycloak, realm_name)
+
+            def password_keycloak_sends() -> str:
+                seen = len(mail.logins)
+                probe.send()
+                return mail.wait_for_logins(seen + 1, TIMEOUT)[-1].password
+
+            assert password_keycloak_sends() == smtp_password
+            # Edit the SMTP password: the controller has to send the new one to Keycloak.
             smtp_password_2 = secrets.token_urlsafe(18)
             kube.core.patch_namespaced_secret(
                 "smtp", ns, {"stringData": {"password": smtp_password_2}}
             )
+            wait_until(
+                lambda: password_keycloak_sends() == smtp_password_2,
+                TIMEOUT,
+                "Keycloak to log in to the SMTP server with the new password",
+            )
+            assert password_keycloak_sends() == smtp_password_2
             metrics = requests.get(run.metrics_url, timeout=10).text
-            time.sleep(2)  # let the Secret change be reconciled and logged
             assert run.identity is not None
             service_account_token = run.identity.token
 
@@ -182,7 +262,17 @@ def test_no_secret_reaches_logs_events_status_or_metrics(
         }
         assert leaks({byo_secret}, planted) and leaks(set(), {"logs": planted["e"]})
         assert leaks(values, places) == []
+
+        # Every login until the rotation reached Keycloak had the old password, every
+        # one after it the new: Keycloak never went back to the old one.
+        passwords = [login.password for login in mail.logins]
+        assert {login.username for login in mail.logins} == {"mailer"}
+        rotated = passwords.index(smtp_password_2)
+        assert set(passwords[:rotated]) == {smtp_password}
+        assert set(passwords[rotated:]) == {smtp_password_2}
+        assert len(mail.messages) == len(passwords)  # each login sent its test email
     finally:
+        mail.stop()
         direct_admin.realms.delete(realm_name)
 
 

@@ -30,7 +30,7 @@ class ServerVersion:
 
     @classmethod
     def parse(cls, text: str) -> ServerVersion:
-        """Parse "26.5.2", "24.0.5", "26.0.8.redhat-00001" or "26.5.2-SNAPSHOT"."""
+        """Parse "26.7.3", "24.0.5", "26.0.8.redhat-00001" or "26.7.3-SNAPSHOT"."""
         match = _VERSION.match(text.strip())
         if not match:
             raise VersionUnknown(f"not a Keycloak version: {text!r}")

@@ -2,9 +2,8 @@
 
 From docs/keycloak-api-differences.md (26.0.7 -> 26.7.3) and the real 26.0.7
 and 26.7.3 servers. The minor that introduced each field was read from the
-crate specs between them (26.1.1, 26.2.300, 26.3.202, 26.4.0, 26.5.200,
-26.6.2); only 26.0.7 is pinned and tested, so rules for 26.1-26.6 follow the
-specs alone.
+crate specs between them (one release per minor, 26.1.1 to 26.6.2); only
+26.0.7 is pinned and tested, so rules for 26.1-26.6 follow the specs alone.
 
 - Canonical fields newer than the server are dropped outbound with a
   FieldNotSupported warning (26.0.7 answers 400 "Unrecognized field" to them).

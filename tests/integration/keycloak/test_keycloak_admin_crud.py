@@ -40,6 +40,7 @@ from keycloak_controller.keycloak.models import (
 from keycloak_controller.keycloak.models.generated import BruteForceStrategy
 from keycloak_controller.keycloak.secrets import Secret
 from keycloak_controller.keycloak.transport import TransportSettings
+from keycloak_controller.keycloak.version import ServerVersion
 
 pytestmark = pytest.mark.keycloak_versions
 
@@ -368,19 +369,29 @@ def test_authentication_flows_executions_configs(admin_any: KeycloakAdmin, realm
     sub_id = auth.add_subflow(realm_any, "my browser", "my sub")
     assert any(e.flow_id == sub_id for e in auth.executions(realm_any, "my browser"))
 
-    cookie = next(
-        e for e in auth.executions(realm_any, "my browser") if e.provider_id == "auth-cookie"
+    # A key the authenticator declares (defaultProvider): read back as written on
+    # every version. Keys no authenticator declares as non-secret are masked on
+    # read ("**********") since the CVE-2026-16104 fix (keycloak#51033, in 26.7.3),
+    # though still stored.
+    redirector = next(
+        e
+        for e in auth.executions(realm_any, "my browser")
+        if e.provider_id == "identity-provider-redirector"
     )
     config_id = auth.create_config(
         realm_any,
-        cookie.id or "",
-        AuthenticatorConfigRepresentation(alias="cookie-cfg", config={"a": "1"}),
+        redirector.id or "",
+        AuthenticatorConfigRepresentation(
+            alias="redirector-cfg", config={"defaultProvider": "corp", "undeclared": "1"}
+        ),
     )
     config = auth.get_config(realm_any, config_id)
-    assert config.config == {"a": "1"}
-    config.config = {"a": "2"}
+    assert (config.config or {})["defaultProvider"] == "corp"
+    masked = admin_any.version >= ServerVersion(26, 7)
+    assert (config.config or {})["undeclared"] == ("**********" if masked else "1")
+    config.config = {"defaultProvider": "partner"}
     auth.update_config(realm_any, config_id, config)
-    assert auth.get_config(realm_any, config_id).config == {"a": "2"}
+    assert auth.get_config(realm_any, config_id).config == {"defaultProvider": "partner"}
     auth.delete_config(realm_any, config_id)
 
     auth.move_execution(realm_any, execution_id, up=True)

@@ -31,8 +31,8 @@ docs/keycloak-api-differences.md, the upgrade notes or the real servers):
 - 24.x (Keycloak24Adapter), on top of 25's: no organizations
   (OrganizationsNotSupported error, calls refused without contacting the
   server); realm organizations/organizationsEnabled, client type, execution
-  priority and client policies' globalPolicies are dropped; health is on the HTTP port (8080), not the management
-  port (9000).
+  priority and client policies' globalPolicies are dropped; health is on the
+  HTTP port (8080), not the management port (9000).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 From docs/keycloak-api-differences.md (24.0.3 -> 25.0.4) and the 25.0 release
 notes: no organizations at all, no client `type`, no execution `priority`,
-no `globalPolicies` beside a realm's client policies, and health endpoints on the main HTTP port instead of the management port.
+no `globalPolicies` beside a realm's client policies, and health endpoints
+on the main HTTP port instead of the management port.
 """
 
 from __future__ import annotations

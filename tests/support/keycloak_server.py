@@ -131,3 +131,20 @@ class KeycloakServer:
     def stop(self) -> None:
         if self.process is not None:
             self.process.stop(timeout=30)
+
+
+def password_grant_token(base_url: str, realm: str, username: str, password: str) -> str:
+    """An access token from `realm`'s admin-cli client, by the password grant."""
+    response = requests.post(
+        f"{base_url}/realms/{realm}/protocol/openid-connect/token",
+        data={
+            "grant_type": "password",
+            "client_id": "admin-cli",
+            "username": username,
+            "password": password,
+        },
+        timeout=30,
+    )
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token

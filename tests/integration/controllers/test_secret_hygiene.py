@@ -28,6 +28,7 @@ from typing import Any
 
 import requests
 
+from keycloak_controller.api import API_VERSION
 from keycloak_controller.keycloak.client import KeycloakAdmin
 from tests.support import rbac
 from tests.support.config import REPO_ROOT
@@ -42,7 +43,7 @@ from tests.support.controller_harness import (
     wait_until,
 )
 from tests.support.controlplane import ControlPlaneEndpoint
-from tests.support.keycloak_server import KeycloakEndpoint
+from tests.support.keycloak_server import KeycloakEndpoint, password_grant_token
 from tests.support.logcapture import captured_logs
 from tests.support.process import free_port
 from tests.support.smtp import HOST, RecordingSmtpServer
@@ -82,7 +83,7 @@ def namespace_dump(kube: Kube, namespaces: Iterable[str]) -> dict[str, str]:
     for ns in namespaces:
         events = kube.core.list_namespaced_event(ns).items
         out[f"events in {ns}"] = json.dumps(serialize(events))
-        for plural in ("keycloaks", "keycloakrealms", "keycloakclients"):
+        for plural in ("keycloaks", "keycloakrealms", "keycloakclients", "keycloakusers"):
             listed = kube.custom.list_namespaced_custom_object(*GROUP_VERSION, ns, plural)
             out[f"{plural} in {ns}"] = json.dumps(listed)
     return out
@@ -129,17 +130,7 @@ class SmtpProbe:
         return self.admin.transport.request_json("GET", f"/admin/realms/{self.realm}/{path}")
 
     def send(self) -> None:
-        token = requests.post(
-            f"{self.base_url}/realms/{self.realm}/protocol/openid-connect/token",
-            data={
-                "grant_type": "password",
-                "client_id": "admin-cli",
-                "username": self.USER,
-                "password": self.password,
-            },
-            timeout=30,
-        )
-        token.raise_for_status()
+        token = password_grant_token(self.base_url, self.realm, self.USER, self.password)
         stored = self.admin.transport.request_json("GET", f"/admin/realms/{self.realm}")
         assert isinstance(stored, dict)
         settings = stored["smtpServer"]
@@ -147,7 +138,7 @@ class SmtpProbe:
         sent = requests.post(
             f"{self.base_url}/admin/realms/{self.realm}/testSMTPConnection",
             json=settings,
-            headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+            headers={"Authorization": f"Bearer {token}"},
             timeout=60,
         )
         assert sent.status_code == 204, sent.text
@@ -188,6 +179,20 @@ def test_no_secret_reaches_logs_events_status_or_metrics(
     )
     byo = {"existingSecret": {"name": "byo", "key": "secret"}}
     kube.create("keycloakclients", ns, client_object("byo", "realm", "byo", credentialsSecret=byo))
+    user_password = secrets.token_urlsafe(18)
+    kube.secret(ns, "carol", {"password": user_password})
+    password = {"secretRef": {"name": "carol", "key": "password"}, "mode": "Managed"}
+    carol = {"realmRef": {"name": "realm"}, "username": "carol", "password": password}
+    kube.create(
+        "keycloakusers",
+        ns,
+        {
+            "apiVersion": API_VERSION,
+            "kind": "KeycloakUser",
+            "metadata": {"name": "carol"},
+            "spec": carol,
+        },
+    )
 
     try:
         with captured_logs() as logs, controller_run(crds, [ns], record_tokens=True) as run:
@@ -199,6 +204,7 @@ def test_no_secret_reaches_logs_events_status_or_metrics(
                 "the wrong password refused",
             )
             wait_until(lambda: kube.is_ready("keycloakrealms", ns, "realm"), TIMEOUT, "realm")
+            wait_until(lambda: kube.is_ready("keycloakusers", ns, "carol"), TIMEOUT, "user")
             probe = SmtpProbe(direct_admin, keycloak, realm_name)
 
             def password_keycloak_sends() -> str:
@@ -250,6 +256,7 @@ def test_no_secret_reaches_logs_events_status_or_metrics(
             wrong_password,
             smtp_password,
             smtp_password_2,
+            user_password,
             byo_secret,
             generated,
             service_account_token,

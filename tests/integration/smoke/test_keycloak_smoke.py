@@ -10,23 +10,11 @@ from collections.abc import Callable
 
 import requests
 
-from tests.support.keycloak_server import KeycloakEndpoint
+from tests.support.keycloak_server import KeycloakEndpoint, password_grant_token
 
 
 def _admin_token(kc: KeycloakEndpoint) -> str:
-    response = requests.post(
-        f"{kc.base_url}/realms/master/protocol/openid-connect/token",
-        data={
-            "grant_type": "password",
-            "client_id": "admin-cli",
-            "username": kc.admin_username,
-            "password": kc.admin_password,
-        },
-        timeout=30,
-    )
-    response.raise_for_status()
-    token: str = response.json()["access_token"]
-    return token
+    return password_grant_token(kc.base_url, "master", kc.admin_username, kc.admin_password)
 
 
 def test_realm_round_trip_on_every_version(

@@ -172,7 +172,7 @@ def test_every_call_has_a_timeout(fake, monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_secrets_never_in_logs_errors_or_reprs(fake, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
     caplog.set_level(logging.DEBUG)
-    admin = KeycloakAdmin.with_password(fake.url, "admin", PASSWORD, version="26.5.2")
+    admin = KeycloakAdmin.with_password(fake.url, "admin", PASSWORD, version="26.7.3")
     admin.transport.settings = TransportSettings(retry=FAST)
     fake.respond(503).respond(400, {"errorMessage": "invalid", "password": PASSWORD})
     with pytest.raises(BadRequest) as err:

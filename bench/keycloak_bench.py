@@ -54,7 +54,7 @@ from prometheus_client.parser import text_string_to_metric_families
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from keycloak_controller.api.client import KeycloakClientSpec
-from keycloak_controller.controllers import client_model
+from keycloak_controller.controllers import client_plan
 from keycloak_controller.controllers.finalizer import FINALIZER
 from keycloak_controller.controllers.ownership import Owner
 from keycloak_controller.keycloak.resources.base import to_json
@@ -538,11 +538,11 @@ class Floor:
     def client_and_secret(self, namespace: str, realm: str, index: int) -> None:
         spec = KeycloakClientSpec.model_validate(client_spec(index, realm))
         owner = Owner("KeycloakClient", namespace, f"app-{index}", f"floor-{index}")
-        body = to_json(client_model.desired_client(spec, owner.attributes()))
+        body = to_json(client_plan.desired_client(spec, owner.attributes()))
         created = self.kc_request("POST", f"/admin/realms/{realm}/clients", body)
         uuid = created.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
         secret = self.kc_request("GET", f"/admin/realms/{realm}/clients/{uuid}/client-secret")
-        data = client_model.credentials_data(
+        data = client_plan.credentials_data(
             spec.client_id, Secret(secret.json()["value"]), self.kc.base_url, realm
         )
         self.kube.secret(namespace, f"app-{index}-credentials", data)

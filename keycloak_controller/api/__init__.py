@@ -15,7 +15,7 @@ Keycloak. Short names: kc, kcrealm, kcclient, kcuser.
 """
 
 from .client import AccessType, KeycloakClient, KeycloakClientSpec, KeycloakClientStatus
-from .common import API_VERSION, GROUP, VERSION, Condition, CustomResource, DeletionPolicy
+from .common import API_VERSION, GROUP, VERSION, CustomResource, DeletionPolicy, StatusCondition
 from .keycloak import Keycloak, KeycloakSpec, KeycloakStatus
 from .realm import KeycloakRealm, KeycloakRealmSpec, KeycloakRealmStatus
 from .user import KeycloakUser, KeycloakUserSpec, KeycloakUserStatus, PasswordMode
@@ -34,7 +34,6 @@ __all__ = [
     "KINDS",
     "VERSION",
     "AccessType",
-    "Condition",
     "CustomResource",
     "DeletionPolicy",
     "Keycloak",
@@ -50,4 +49,5 @@ __all__ = [
     "KeycloakUserSpec",
     "KeycloakUserStatus",
     "PasswordMode",
+    "StatusCondition",
 ]

@@ -29,7 +29,7 @@ from .common import (
     ResourceStatus,
     SecretKeySelector,
 )
-from .roles import Role, RoleMappings
+from .roles import Role, RoleMappingSpec
 
 Url = Annotated[str, Field(min_length=1, max_length=MAX_URL)]
 
@@ -259,35 +259,47 @@ class KeycloakClientSpec(ManagedObjectSpec):
     protocol_mappers: list[ProtocolMapper] | None = Field(
         default=None,
         max_length=MAX_LIST,
-        description="Protocol mappers of this client. Unset: not managed.",
+        description=(
+            "Protocol mappers of this client. Unset: not managed. Authoritative: when set, "
+            "mappers not listed are removed."
+        ),
         json_schema_extra=list_map("name"),
     )
     roles: list[Role] | None = Field(
         default=None,
         max_length=MAX_LIST,
         description=(
-            "Client roles, with composites. Unset: not managed. Set: roles this resource created "
-            "and that are no longer listed are removed."
+            "Client roles, with composites. Unset: not managed. Owned-only: roles this "
+            "resource created and that are no longer listed are removed; roles made elsewhere "
+            "are left alone. A role's composites are authoritative when set."
         ),
         json_schema_extra=list_map("name"),
     )
     default_client_scopes: list[Annotated[str, Field(max_length=MAX_NAME)]] | None = Field(
         default=None,
         max_length=MAX_LIST,
-        description="Client scopes always included in tokens. Unset: the realm's defaults.",
+        description=(
+            "Client scopes always included in tokens. Unset: the realm's defaults, not "
+            "managed. Authoritative: when set, default scopes not listed are detached."
+        ),
         json_schema_extra=_list_set(),
     )
     optional_client_scopes: list[Annotated[str, Field(max_length=MAX_NAME)]] | None = Field(
         default=None,
         max_length=MAX_LIST,
-        description="Client scopes included on request. Unset: the realm's defaults.",
+        description=(
+            "Client scopes included on request. Unset: the realm's defaults, not managed. "
+            "Authoritative: when set, optional scopes not listed are detached."
+        ),
         json_schema_extra=_list_set(),
     )
-    service_account: RoleMappings | None = Field(
+    service_account: RoleMappingSpec | None = Field(
         default=None,
         description=(
             "Roles of the client's service account (needs flows.serviceAccounts). Admin roles "
-            "(realm-management) need a grant with allowAdminRoles on the realm."
+            "(realm-management) need a grant with allowAdminRoles on the realm. Authoritative: "
+            "realm roles not listed are removed (except default-roles-<realm>); client roles "
+            "not listed are removed for each client listed, other clients' roles are left alone."
         ),
     )
     credentials_secret: CredentialsSecret | None = Field(

@@ -234,7 +234,7 @@ class ManagedObjectSpec(SpecModel):
 ConditionStatus = Literal["True", "False", "Unknown"]
 
 
-class Condition(StatusModel):
+class StatusCondition(StatusModel):
     """One aspect of the object's state (metav1.Condition)."""
 
     type: str = Field(
@@ -275,7 +275,7 @@ class ResourceStatus(StatusModel):
         description="The metadata.generation that the controller last processed.",
         json_schema_extra={"format": "int64"},
     )
-    conditions: list[Condition] = Field(
+    conditions: list[StatusCondition] = Field(
         default_factory=list,
         max_length=32,
         description=(
@@ -284,7 +284,7 @@ class ResourceStatus(StatusModel):
         json_schema_extra=list_map("type"),
     )
 
-    def condition(self, type_: str) -> Condition | None:
+    def condition(self, type_: str) -> StatusCondition | None:
         return next((c for c in self.conditions if c.type == type_), None)
 
     def is_ready(self, generation: int | None = None) -> bool:
@@ -402,7 +402,6 @@ __all__ = [
     "MAX_NAME",
     "VERSION",
     "CABundleSource",
-    "Condition",
     "ConfigMapKeySelector",
     "CustomResource",
     "DeletionPolicy",
@@ -419,4 +418,5 @@ __all__ = [
     "ResourceNames",
     "ResourceStatus",
     "SecretKeySelector",
+    "StatusCondition",
 ]

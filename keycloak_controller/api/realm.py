@@ -393,8 +393,9 @@ class KeycloakRealmSpec(ManagedObjectSpec):
         default=None,
         max_length=MAX_LIST,
         description=(
-            "Realm roles, with composites. Unset: not managed. Set: roles this resource "
-            "created and that are no longer listed are removed; others are left alone."
+            "Realm roles, with composites. Unset: not managed. Owned-only: roles this resource "
+            "created and that are no longer listed are removed; others are left alone. A role's "
+            "composites are authoritative when set."
         ),
         json_schema_extra=list_map("name"),
     )

@@ -11,7 +11,7 @@ from .base import MAX_LIST, MAX_NAME, MAX_TEXT, SpecModel, list_set
 RoleName = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 
 
-class RoleMappings(SpecModel):
+class RoleMappingSpec(SpecModel):
     """Realm roles and client roles, by name."""
 
     realm_roles: list[RoleName] | None = Field(
@@ -29,7 +29,7 @@ class RoleMappings(SpecModel):
     )
 
 
-class RoleComposites(RoleMappings):
+class RoleComposites(RoleMappingSpec):
     """The roles a composite role includes."""
 
 

@@ -202,9 +202,9 @@ class KeycloakUserSpec(ManagedObjectSpec):
         description=(
             "Actions the user must complete at the next login, by alias: VERIFY_EMAIL, "
             "UPDATE_PASSWORD, UPDATE_PROFILE, CONFIGURE_TOTP, TERMS_AND_CONDITIONS, ... "
-            "Authoritative: the user's pending actions are kept equal to this list (actions not "
-            "listed are removed). Keycloak removes an action once the user completes it, and the "
-            "controller then adds it again; list an action only while it should stay pending. "
+            "Given to the user when the controller creates it, and not enforced afterwards: "
+            "Keycloak removes an action once the user completes it, and putting it back would "
+            "ask again forever. Editing the list later changes nothing for an existing user. "
             "For a one-time password change use password.temporary. Unset: not managed."
         ),
         json_schema_extra=list_set(),

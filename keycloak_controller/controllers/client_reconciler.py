@@ -1,360 +1,307 @@
-"""Reconciles `KeycloakClient`: the client, its mappers, roles, scopes, service account
+"""Reconciles `KeycloakClient`: the client, its mappers, scopes, roles, service-account
 roles, and the credentials Secret in the client's namespace.
 
-observe: the CR, its KeycloakRealm (Ready, and granting this namespace), the
-realm's Keycloak, the bring-your-own secret, the client in Keycloak (one
-search by clientId; its representation carries mappers, scopes and secret) ->
-diff: `client_model` (pure) -> act: only the differences -> report.
+resolve: the KeycloakRealm (exists, grants this namespace) and its Keycloak ->
+observe: the client (one cached read per realm per wave; its representation
+carries mappers, scopes and secret), its roles and service-account mappings
+when the spec manages them -> plan: `client_plan` and the child sets ->
+the skeleton applies -> status: uuid, realm, Secret name, service account.
+
+Child sets and their removal policies:
+- protocolMappers, defaultClientScopes, optionalClientScopes: authoritative when set;
+- roles: owned-only; a role's composites: authoritative when set;
+- serviceAccount realm roles: authoritative (except default-roles-<realm>);
+  client roles: authoritative per listed client.
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+import functools
+from dataclasses import dataclass
 
-from keycloak_controller.api import AccessType, DeletionPolicy, KeycloakClient, KeycloakRealm
-from keycloak_controller.api.roles import RoleMappings
+from keycloak_controller.api import AccessType, KeycloakClient, KeycloakClientStatus
+from keycloak_controller.api.client import KeycloakClientSpec, ProtocolMapper
 from keycloak_controller.keycloak import errors as kc_errors
-from keycloak_controller.keycloak.client import KeycloakAdmin
-from keycloak_controller.keycloak.models import ClientRepresentation, RoleRepresentation
+from keycloak_controller.keycloak.models import (
+    ClientRepresentation,
+    MappingsRepresentation,
+    ProtocolMapperRepresentation,
+)
+from keycloak_controller.keycloak.resources.client_cache import CachedClient
 from keycloak_controller.keycloak.secrets import Secret
-from keycloak_controller.runtime.objects import KubeObject
-from keycloak_controller.runtime.reconcile import Request, Result
-from keycloak_controller.runtime.status import StatusWriter
 
-from . import client_model as model
+from . import client_plan as model
 from . import reasons
-from .context import Context
-from .deletion import finalize
-from .finalizer import ensure_finalizer
+from .childset import SetOps
 from .kinds import CLIENTS
-from .kube import controlled_by, parse, secret_data, write_owned_secret
-from .ownership import Owner, Ownership, conflict_message
+from .kube import controlled_by, secret_data, write_owned_secret
+from .ownership import Ownership, claim
+from .parents import RealmParent, realm_missing, realm_parent
+from .plan import Change, Plan, Target, Verb
 from .reasons import Problem
-from .reporting import Outcome, Reporter, result_for
-from .roles import RoleResolver, sync_roles
+from .reporting import Outcome
+from .role_mappings import Subject, plan_mappings
+from .roles import ObservedRoles, observe_roles, plan_roles
+from .skeleton import KindReconciler, observing, owner_of
 
 
-def owner_of(obj: KubeObject) -> Owner:
-    return Owner("KeycloakClient", obj.namespace, obj.name, obj.uid)
+@dataclass
+class ObservedClient:
+    view: CachedClient
+    client: ClientRepresentation | None
+    byo_secret: Secret | None = None
+    roles: ObservedRoles | None = None
+    service_account: tuple[str, MappingsRepresentation] | None = None
 
 
-class ClientReconciler:
-    def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
-        self.reporter = Reporter(StatusWriter(ctx.api, CLIENTS), ctx.events)
-        self.backoff = ctx.new_backoff()
+class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClient]):
+    model = KeycloakClient
+    noun = "client"
 
-    def reconcile(self, request: Request) -> Result:
-        obj = self.ctx.clients.get(request.namespace, request.name)
-        if obj is None:
-            return Result()
-        if obj.deletion_timestamp:
-            return self.finalize(obj)
-        obj = ensure_finalizer(self.ctx.api, CLIENTS, obj)
-        fields: dict[str, Any] = {}
-        client: KeycloakClient | None = None
-        admin: KeycloakAdmin | None = None
-        realm_name = ""
-        try:
-            client = parse(KeycloakClient, obj)
-            realm = self.realm_of(client, require_ready=True)
-            realm_name = realm.spec.realm_name
-            _, keycloak = self.ctx.keycloak_of(realm)
-            admin = self.ctx.admin(keycloak)
-            base_url = keycloak.spec.external.url if keycloak.spec.external else ""
-            fields = self.sync(obj, client, realm_name, admin, base_url)
-            outcome = Outcome(True, reasons.SUCCEEDED, f"Client {client.spec.client_id} is in sync")
-        except Problem as problem:
-            outcome = Outcome.from_problem(problem)
-        except kc_errors.KeycloakError as error:
-            # Whatever we knew about this client may be why it failed (deleted in
-            # Keycloak since the list was read): the retry reads it directly.
-            if admin is not None and client is not None:
-                self.ctx.client_cache.invalidate(admin, realm_name, client.spec.client_id)
-            outcome = Outcome.from_problem(
-                reasons.problem_from_keycloak(error, "syncing the client")
-            )
-        self.reporter.report(obj, outcome, fields)
-        return result_for(outcome, request.key, self.ctx.timing, self.backoff)
+    def describe(self, cr: KeycloakClient) -> str:
+        return f"Client {cr.spec.client_id}"
+
+    def resolve(self, cr: KeycloakClient, *, cleanup: bool = False) -> RealmParent:
+        return realm_parent(
+            self.ctx,
+            cr.metadata.namespace,
+            cr.spec.realm_ref,
+            admin_roles=model.admin_roles_requested(cr.spec.service_account),
+            cleanup=cleanup,
+        )
 
     # --- observe ----------------------------------------------------------------------
 
-    def realm_of(self, client: KeycloakClient, *, require_ready: bool) -> KeycloakRealm:
-        ref = client.spec.realm_ref
-        own = client.metadata.namespace
-        namespace = ref.namespace_or(own)
-        obj = self.ctx.realms.get(namespace, ref.name)
-        if obj is None:
-            raise Problem(
-                reasons.DEPENDENCY_NOT_READY,
-                f"KeycloakRealm {namespace}/{ref.name} not found; create it or fix spec.realmRef",
-            )
-        realm = parse(KeycloakRealm, obj)
-        grants = realm.spec.client_authorization_grants or []
-        requested = model.admin_roles_requested(client.spec.service_account)
-        # A client in the realm's own namespace needs no grant to attach, but an
-        # admin-role grant may still select that namespace by label.
-        needs_labels = any(g.needs_labels for g in grants) and (namespace != own or bool(requested))
-        labels = self.ctx.labels_if(needs_labels, own)
-        if not realm.spec.allows_client(own, labels, namespace):
-            raise Problem(
-                reasons.NOT_GRANTED,
-                f"KeycloakRealm {namespace}/{ref.name} does not grant namespace {own}; add it "
-                "to the realm's spec.clientAuthorizationGrants",
-            )
-        if requested and not realm.spec.allows_admin_roles(own, labels):
-            raise Problem(
-                reasons.NOT_GRANTED,
-                f"the service account asks for administrative roles ({', '.join(requested)}); "
-                f"KeycloakRealm {namespace}/{ref.name} must grant namespace {own} with "
-                "allowAdminRoles: true",
-            )
-        if require_ready and not realm.status.is_ready(realm.metadata.generation):
-            raise Problem(
-                reasons.DEPENDENCY_NOT_READY,
-                f"KeycloakRealm {namespace}/{ref.name} is not Ready; waiting for it",
-            )
-        return realm
-
-    # --- act --------------------------------------------------------------------------
-
-    def sync(
-        self,
-        obj: KubeObject,
-        client: KeycloakClient,
-        realm: str,
-        admin: KeycloakAdmin,
-        base_url: str,
-    ) -> dict[str, Any]:
-        spec = client.spec
-        owner = owner_of(obj)
-        byo: Secret | None = None
+    def observe(self, cr: KeycloakClient, parents: RealmParent) -> ObservedClient:
+        spec = cr.spec
+        view = self.ctx.client_cache.client(parents.admin, parents.name, spec.client_id)
+        try:
+            client = view.find()
+        except kc_errors.NotFound:
+            raise realm_missing(parents.name) from None
+        byo = None
         if spec.credentials_secret and spec.credentials_secret.existing_secret:
-            byo = self.ctx.reader.value(obj.namespace, spec.credentials_secret.existing_secret)
-        desired = model.desired_client(spec, owner.attributes(), byo)
-        cache = self.ctx.client_cache
-        # One list per realm per wave instead of one search per client (client_cache).
-        actual = cache.find(admin, realm, spec.client_id)
-        created = False
-        if actual is None:
-            create = desired.model_copy(
-                update={
-                    "default_client_scopes": spec.default_client_scopes,
-                    "optional_client_scopes": spec.optional_client_scopes,
-                }
+            byo = self.ctx.reader.value(
+                cr.metadata.namespace, spec.credentials_secret.existing_secret
             )
-            cache.invalidate(admin, realm, spec.client_id)
-            try:
-                uuid = admin.clients.create(realm, create)
-            except kc_errors.Conflict:
-                # It exists after all (made since the cached list was read): read it
-                # and decide on what is really there, as if it had been found.
-                actual = admin.clients.find(realm, spec.client_id)
-                if actual is None:
-                    raise
-            else:
-                read_started = cache.now()
-                actual = admin.clients.get(realm, uuid)  # server defaults, secret, scopes
-                cache.store(admin, realm, actual, read_started)
-                created = True
-        if not created:
-            decision = owner.decide(actual.attributes)
-            if decision is Ownership.FOREIGN or (
-                decision is Ownership.UNOWNED and not spec.adopt_existing
-            ):
-                raise Problem(
-                    reasons.OWNERSHIP_CONFLICT,
-                    conflict_message(
-                        owner,
-                        f"client {spec.client_id!r} in realm {realm!r}",
-                        decision,
-                        actual.attributes,
-                    ),
-                )
-            update = model.client_update(desired, actual)
-            if update is not None:
-                cache.invalidate(admin, realm, spec.client_id)
-                admin.clients.update(realm, actual.id or "", update)
-                # The PUT's result is known: keep the mappers and scopes we read.
-                actual = update.model_copy(
+        observed = ObservedClient(view, client, byo)
+        if client is None or not client.id:
+            return observed
+        admin, realm = parents.admin, parents.name
+        if spec.roles is not None:
+            observed.roles = observe_roles(admin, realm, spec.roles, client.id)
+        # The service account exists once Keycloak has it enabled: a plan that enables it
+        # observes again before planning its roles.
+        if spec.service_account is not None and client.service_accounts_enabled:
+            user = admin.clients.service_account_user_id(realm, client.id)
+            observed.service_account = (user, admin.user_role_mappings.all(realm, user))
+        if spec.access_type is AccessType.CONFIDENTIAL and not client.secret and byo is None:
+            secret = admin.clients.get_secret(realm, client.id).value
+            observed.client = client.model_copy(update={"secret": secret})
+        return observed
+
+    # --- plan -------------------------------------------------------------------------
+
+    def plan(self, cr: KeycloakClient, parents: RealmParent, observed: ObservedClient) -> Plan:
+        spec = cr.spec
+        plan = Plan()
+        client = observed.client
+        owner = owner_of(cr)
+        manage = not observing(cr)
+        attributes = owner.attributes() if manage else {}
+        desired = model.desired_client(spec, attributes, observed.byo_secret)
+        if client is None:
+            if manage:
+                create = desired.model_copy(
                     update={
-                        "protocol_mappers": actual.protocol_mappers,
-                        "default_client_scopes": actual.default_client_scopes,
-                        "optional_client_scopes": actual.optional_client_scopes,
+                        "default_client_scopes": spec.default_client_scopes,
+                        "optional_client_scopes": spec.optional_client_scopes,
                     }
                 )
-        uuid = actual.id or ""
-        self.sync_mappers(admin, realm, uuid, client, actual)
-        self.sync_scopes(admin, realm, uuid, client, actual)
-        if spec.roles is not None:
-            sync_roles(admin, realm, spec.roles, f"KeycloakClient/{obj.namespace}/{obj.name}", uuid)
-        sa_user = None
-        if spec.service_account is not None and spec.effective_flows().service_accounts:
-            sa_user = self.sync_service_account(admin, realm, uuid, spec.service_account)
-        secret_name = spec.credentials_secret_name(obj.name)
-        self.sync_credentials_secret(obj, client, actual, admin, realm, base_url, secret_name)
-        return {
-            "clientUuid": uuid,
-            "realmName": realm,
-            "credentialsSecretName": secret_name,
-            "serviceAccountUserId": sa_user,
-        }
+                plan.add(
+                    "client", Verb.CREATE, lambda: observed.view.create(create), reobserve=True
+                )
+            return plan
+        if manage:
+            claim(
+                owner,
+                f"client {spec.client_id!r} in realm {parents.name!r}",
+                client.attributes,
+                spec.adopt_existing,
+            )
+        uuid = client.id or ""
+        fields = model.changed_fields(desired, client)
+        if fields:
+            enables_account = spec.service_account is not None and observed.service_account is None
+            plan.add(
+                ", ".join(fields),
+                Verb.UPDATE,
+                lambda: self._update(observed.view, uuid, desired),
+                reobserve=enables_account,
+            )
+        if spec.protocol_mappers is not None:
+            plan.extend(self._mapper_changes(observed.view, uuid, spec, client))
+        plan.extend(self._scope_changes(observed.view, parents, uuid, spec, client))
+        if spec.roles is not None and observed.roles is not None:
+            tag = f"KeycloakClient/{cr.metadata.namespace}/{cr.metadata.name}"
+            plan.extend(
+                plan_roles(parents.admin, parents.name, spec.roles, observed.roles, tag, uuid)
+            )
+        if spec.service_account is not None and observed.service_account is not None:
+            user, have = observed.service_account
+            subject = Subject(parents.name, user, "serviceAccount")
+            plan.extend(plan_mappings(parents.admin, subject, spec.service_account, have))
+        self._secret_change(plan, cr, parents, observed)
+        return plan
 
-    def sync_mappers(
-        self,
-        admin: KeycloakAdmin,
-        realm: str,
-        uuid: str,
-        client: KeycloakClient,
-        actual: ClientRepresentation,
-    ) -> None:
-        if client.spec.protocol_mappers is None:
-            return
-        plan = model.plan_mappers(client.spec.protocol_mappers, actual.protocol_mappers or [])
-        if plan.delete or plan.create or plan.update:
-            self.ctx.client_cache.invalidate(admin, realm, client.spec.client_id)
-        mappers = admin.client_protocol_mappers
-        for mapper_id in plan.delete:
+    @staticmethod
+    def _update(view: CachedClient, uuid: str, desired: ClientRepresentation) -> None:
+        """PUT on a fresh read, not the cached one: a field someone edited in Keycloak
+        since the cache was filled must not be overwritten with an older value."""
+        update = model.client_update(desired, view.read(uuid))
+        if update is not None:
+            view.update(uuid, update)
+
+    @staticmethod
+    def _mapper_changes(
+        view: CachedClient, uuid: str, spec: KeycloakClientSpec, client: ClientRepresentation
+    ) -> list[Change]:
+        def update(want: ProtocolMapper, have: ProtocolMapperRepresentation) -> None:
+            body = model.desired_mapper(want)
+            if have.protocol_mapper != want.protocol_mapper:
+                delete(have)  # the type of a mapper cannot change in place
+                view.create_mapper(uuid, body)
+                return
+            body.id = have.id
+            body.config = {**(have.config or {}), **want.config}
+            view.update_mapper(uuid, body)
+
+        def delete(have: ProtocolMapperRepresentation) -> None:
             with contextlib.suppress(kc_errors.NotFound):
-                mappers.delete(realm, uuid, mapper_id)
-        for mapper in plan.create:
-            mappers.create(realm, uuid, mapper)
-        for mapper in plan.update:
-            mappers.update(realm, uuid, mapper.id or "", mapper)
+                view.delete_mapper(uuid, have.id or "")
 
-    def sync_scopes(
-        self,
-        admin: KeycloakAdmin,
-        realm: str,
+        def create(want: ProtocolMapper) -> None:
+            view.create_mapper(uuid, model.desired_mapper(want))
+
+        plan = model.MAPPERS.plan(spec.protocol_mappers or [], client.protocol_mappers or [])
+        return model.MAPPERS.changes(plan, SetOps(create, delete, update))
+
+    @staticmethod
+    def _scope_changes(
+        view: CachedClient,
+        parents: RealmParent,
         uuid: str,
-        client: KeycloakClient,
-        actual: ClientRepresentation,
-    ) -> None:
-        spec = client.spec
-        plans = {
-            False: model.plan_scopes(spec.default_client_scopes, actual.default_client_scopes),
-            True: model.plan_scopes(spec.optional_client_scopes, actual.optional_client_scopes),
-        }
-        if not any(plans.values()):
-            return
-        self.ctx.client_cache.invalidate(admin, realm, spec.client_id)
-        ids = {s.name: s.id for s in admin.client_scopes.list(realm) if s.name and s.id}
-        for optional, plan in plans.items():
-            for name in plan.detach:
-                if name in ids:
-                    admin.clients.remove_scope(realm, uuid, ids[name], optional=optional)
-            for name in plan.attach:
-                if name not in ids:
-                    raise Problem(
-                        reasons.INVALID_SPEC,
-                        f"unknown client scope {name!r} in realm {realm!r}; create it or remove "
-                        "it from the spec",
-                    )
-                admin.clients.add_scope(realm, uuid, ids[name], optional=optional)
+        spec: KeycloakClientSpec,
+        client: ClientRepresentation,
+    ) -> list[Change]:
+        realm = parents.name
 
-    def sync_service_account(
-        self, admin: KeycloakAdmin, realm: str, uuid: str, wanted: RoleMappings
-    ) -> str:
-        user = admin.clients.service_account_user_id(realm, uuid)
-        resolver = RoleResolver(admin, realm)
-        mappings = admin.user_role_mappings.all(realm, user)
-        default_role = f"default-roles-{realm}".lower()
-        if wanted.realm_roles is not None:
-            have = {r.name: r for r in mappings.realm_mappings or [] if r.name}
-            want = set(wanted.realm_roles)
-            add = [resolver.role(n) for n in sorted(want - set(have))]
-            remove = [r for n, r in have.items() if n not in want and n != default_role]
-            _apply_mappings(admin, realm, user, add, remove, None)
-        for client_id, names in (wanted.client_roles or {}).items():
-            current = (mappings.client_mappings or {}).get(client_id)
-            have = {r.name: r for r in (current.mappings if current else None) or [] if r.name}
-            add = [resolver.role(n, client_id) for n in sorted(set(names) - set(have))]
-            remove = [r for n, r in have.items() if n not in set(names)]
-            if add or remove:
-                _apply_mappings(admin, realm, user, add, remove, resolver.client_uuid(client_id))
-        return user
+        @functools.cache
+        def scope_ids() -> dict[str, str]:
+            return {
+                s.name: s.id for s in parents.admin.client_scopes.list(realm) if s.name and s.id
+            }
 
-    def sync_credentials_secret(
-        self,
-        obj: KubeObject,
-        client: KeycloakClient,
-        actual: ClientRepresentation,
-        admin: KeycloakAdmin,
-        realm: str,
-        base_url: str,
-        name: str,
+        def scope_id(name: str) -> str:
+            found = scope_ids().get(name)
+            if found is None:
+                raise Problem(
+                    reasons.INVALID_SPEC,
+                    f"unknown client scope {name!r} in realm {realm!r}; create it or remove it "
+                    "from the spec",
+                )
+            return found
+
+        changes: list[Change] = []
+        wanted = {False: spec.default_client_scopes, True: spec.optional_client_scopes}
+        have = {False: client.default_client_scopes, True: client.optional_client_scopes}
+        for optional, names in wanted.items():
+            if names is None:
+                continue
+            scopes = model.scope_set(optional)
+            plan = scopes.plan(sorted(set(names)), have[optional] or [])
+
+            def attach(name: str, optional: bool = optional) -> None:
+                view.add_scope(uuid, scope_id(name), optional=optional)
+
+            def detach(name: str, optional: bool = optional) -> None:
+                if name in scope_ids():
+                    view.remove_scope(uuid, scope_ids()[name], optional=optional)
+
+            changes += scopes.changes(plan, SetOps(attach, detach))
+        return changes
+
+    def _secret_change(
+        self, plan: Plan, cr: KeycloakClient, parents: RealmParent, observed: ObservedClient
     ) -> None:
+        """The credentials Secret in the client's namespace (a Kubernetes write, so it is
+        kept in Observe mode too)."""
+        spec = cr.spec
+        client = observed.client
         secret: Secret | None = None
-        if client.spec.access_type is AccessType.CONFIDENTIAL:
-            value = actual.secret
-            if not value:
-                value = admin.clients.get_secret(realm, actual.id or "").value
-            secret = Secret(value or "")
-        data = model.credentials_data(client.spec.client_id, secret, base_url, realm)
-        existing = self.ctx.secrets.get(obj.namespace, name)
-        if existing is not None and not controlled_by(existing, obj.uid):
+        if spec.access_type is AccessType.CONFIDENTIAL:
+            value = observed.byo_secret or Secret((client.secret if client else None) or "")
+            secret = value
+        data = model.credentials_data(spec.client_id, secret, parents.base_url, parents.name)
+        namespace, name = cr.metadata.namespace, spec.credentials_secret_name(cr.metadata.name)
+        existing = self.ctx.secrets.get(namespace, name)
+        if existing is not None and not controlled_by(existing, cr.metadata.uid):
             raise Problem(
                 reasons.OWNERSHIP_CONFLICT,
-                f"Secret {obj.namespace}/{name} exists and is not owned by this KeycloakClient; "
+                f"Secret {namespace}/{name} exists and is not owned by this KeycloakClient; "
                 "delete it or set spec.credentialsSecret.name to another name",
             )
-        if secret_data(existing) != data:
-            write_owned_secret(self.ctx.api, obj.namespace, name, data, obj, existing)
+        if secret_data(existing) == data:
+            return
+        obj = self.ctx.informer(CLIENTS).get(namespace, cr.metadata.name)
+        if obj is None:
+            return
+        plan.add(
+            f"Secret {name}",
+            Verb.UPDATE if existing else Verb.CREATE,
+            lambda: write_owned_secret(self.ctx.api, namespace, name, data, obj, existing),
+            target=Target.KUBERNETES,
+        )
+
+    # --- report -----------------------------------------------------------------------
+
+    def ready(self, cr: KeycloakClient, observed: ObservedClient) -> Outcome:
+        if observed.client is None:
+            return Outcome(
+                False,
+                reasons.NOT_FOUND_IN_KEYCLOAK,
+                f"managementPolicy Observe: client {cr.spec.client_id!r} does not exist in "
+                "Keycloak",
+            )
+        return super().ready(cr, observed)
+
+    def status(
+        self, cr: KeycloakClient, parents: RealmParent, observed: ObservedClient
+    ) -> KeycloakClientStatus:
+        client = observed.client
+        account = observed.service_account
+        return KeycloakClientStatus(
+            client_uuid=client.id if client else None,
+            realm_name=parents.name,
+            credentials_secret_name=cr.spec.credentials_secret_name(cr.metadata.name),
+            service_account_user_id=account[0] if account else None,
+        )
 
     # --- deletion ---------------------------------------------------------------------
 
-    def finalize(self, obj: KubeObject) -> Result:
+    def delete(self, cr: KeycloakClient, parents: RealmParent) -> str:
         # The credentials Secret goes with its ownerReference (garbage collection).
-        return finalize(
-            obj,
-            CLIENTS,
-            "client",
-            self.cleanup,
-            ctx=self.ctx,
-            reporter=self.reporter,
-            backoff=self.backoff,
-        )
-
-    def cleanup(self, obj: KubeObject) -> tuple[bool, str]:
+        client_id = cr.spec.client_id
+        view = self.ctx.client_cache.client(parents.admin, parents.name, client_id)
         try:
-            client = parse(KeycloakClient, obj)
-        except Problem:
-            return True, "the object is invalid; nothing was deleted in Keycloak"
-        if client.spec.deletion_policy is DeletionPolicy.RETAIN:
-            return True, f"deletionPolicy Retain: client {client.spec.client_id} was kept"
-        try:
-            realm = self.realm_of(client, require_ready=False)
-            _, keycloak = self.ctx.keycloak_of(realm)
-        except Problem as problem:
-            return True, f"{problem.message}; nothing was deleted in Keycloak"
-        admin = self.ctx.admin_for_cleanup(keycloak)
-        if admin is None:
-            return True, "the Keycloak credentials are gone; nothing was deleted in Keycloak"
-        realm_name = realm.spec.realm_name
-        try:
-            actual = admin.clients.find(realm_name, client.spec.client_id)
+            actual = parents.admin.clients.find(parents.name, client_id)
         except kc_errors.NotFound:
-            return True, ""  # the realm itself is gone
+            return ""  # the realm itself is gone
         if actual is None:
-            return True, ""
-        if owner_of(obj).decide(actual.attributes) is not Ownership.OWNED:
-            return True, f"client {client.spec.client_id} is not owned by this resource; kept"
-        self.ctx.client_cache.invalidate(admin, realm_name, client.spec.client_id)
+            return ""
+        if owner_of(cr).decide(actual.attributes) is not Ownership.OWNED:
+            return f"client {client_id} is not owned by this resource; kept"
         with contextlib.suppress(kc_errors.NotFound):
-            admin.clients.delete(realm_name, actual.id or "")
-        return True, f"client {client.spec.client_id} deleted from Keycloak"
-
-
-def _apply_mappings(
-    admin: KeycloakAdmin,
-    realm: str,
-    user: str,
-    add: list[RoleRepresentation],
-    remove: list[RoleRepresentation],
-    client_uuid: str | None,
-) -> None:
-    if add:
-        admin.user_role_mappings.add(realm, user, add, client_uuid)
-    if remove:
-        admin.user_role_mappings.remove(realm, user, remove, client_uuid)
+            view.delete(actual.id or "")
+        return f"client {client_id} deleted from Keycloak"

@@ -2,69 +2,55 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from keycloak_controller.api import Keycloak, KeycloakRealm
+from keycloak_controller.api import Keycloak
 from keycloak_controller.keycloak.client import KeycloakAdmin
+from keycloak_controller.keycloak.resources.client_cache import ClientCache
 from keycloak_controller.runtime.events import EventRecorder
 from keycloak_controller.runtime.informer import Informer
 from keycloak_controller.runtime.kubeapi import KubeApi
-from keycloak_controller.runtime.objects import KubeObject
+from keycloak_controller.runtime.objects import KubeObject, ResourceKind
 
-from . import reasons
-from .client_cache import ClientCache
 from .connections import ConnectionRegistry
-from .kube import namespace_labels, parse
+from .kube import namespace_labels
 from .reasons import Problem
-from .reporting import RetryBackoff, Timing
+from .reporting import Timing
 from .secrets import SecretReader
+
+# A child kind and the name of its index of parent keys (setup.py declares both).
+ChildIndex = tuple[ResourceKind, str]
 
 
 @dataclass
 class Context:
     api: KubeApi
-    keycloaks: Informer
-    realms: Informer
-    clients: Informer
+    informers: Mapping[ResourceKind, Informer]
     secrets: Informer
     events: EventRecorder
     connections: ConnectionRegistry
     timing: Timing = field(default_factory=Timing)
     client_cache: ClientCache = field(default_factory=ClientCache)
+    # parent kind -> the kinds that point at it, with their index of parent keys.
+    children: Mapping[ResourceKind, list[ChildIndex]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.reader = SecretReader(self.secrets, self.api)
 
-    def new_backoff(self) -> RetryBackoff:
-        return RetryBackoff(self.timing.backoff_base, self.timing.backoff_cap)
+    def informer(self, kind: ResourceKind) -> Informer:
+        return self.informers[kind]
+
+    def children_of(self, kind: ResourceKind, obj: KubeObject) -> list[KubeObject]:
+        """Every object (of any child kind) whose parent reference names `obj`."""
+        return [
+            child
+            for child_kind, index in self.children.get(kind, ())
+            for child in self.informers[child_kind].by_index(index, obj.key)
+        ]
 
     def labels_if(self, needed: bool, namespace: str) -> dict[str, str]:
         return namespace_labels(self.api, namespace) if needed else {}
-
-    # --- parents ----------------------------------------------------------------------
-
-    def keycloak_of(self, realm: KeycloakRealm) -> tuple[KubeObject, Keycloak]:
-        """The realm's Keycloak CR, if it exists and lets the realm's namespace in."""
-        ref = realm.spec.keycloak_ref
-        namespace = ref.namespace_or(realm.metadata.namespace)
-        obj = self.keycloaks.get(namespace, ref.name)
-        if obj is None:
-            raise Problem(
-                reasons.DEPENDENCY_NOT_READY,
-                f"Keycloak {namespace}/{ref.name} not found; create it or fix spec.keycloakRef",
-            )
-        keycloak = parse(Keycloak, obj)
-        own = realm.metadata.namespace
-        if namespace != own:
-            selection = keycloak.spec.realm_namespaces
-            labels = self.labels_if(selection is not None and selection.needs_labels, own)
-            if selection is None or not selection.matches(own, labels):
-                raise Problem(
-                    reasons.NOT_GRANTED,
-                    f"Keycloak {namespace}/{ref.name} does not allow realms from namespace "
-                    f"{own}; add it to that Keycloak's spec.realmNamespaces",
-                )
-        return obj, keycloak
 
     def admin(self, keycloak: Keycloak) -> KeycloakAdmin:
         return self.connections.admin_for(keycloak, self.reader)

@@ -10,28 +10,24 @@ never for realms that stay.
 
 from __future__ import annotations
 
-from keycloak_controller.api import Keycloak
-from keycloak_controller.keycloak import errors as kc_errors
+from dataclasses import dataclass
+
+from keycloak_controller.api import Keycloak, KeycloakStatus
 from keycloak_controller.keycloak.adapters import VersionAdapter, adapter_for
 from keycloak_controller.keycloak.breaker import BreakerState
-from keycloak_controller.runtime.logging import get_logger
+from keycloak_controller.keycloak.version import ServerVersion
 from keycloak_controller.runtime.objects import KubeObject
-from keycloak_controller.runtime.reconcile import Request, Result
-from keycloak_controller.runtime.status import Condition, StatusWriter
+from keycloak_controller.runtime.status import Condition
 
 from . import reasons
-from .context import Context
-from .finalizer import ensure_finalizer, has_finalizer, remove_finalizer
 from .kinds import KEYCLOAKS
-from .kube import namespace_terminating, parse
-from .reasons import Problem
-from .reporting import Outcome, Reporter, jittered, result_for
-
-log = get_logger(__name__)
+from .kube import namespace_terminating
+from .plan import Plan
+from .reporting import Outcome
+from .skeleton import KindReconciler
 
 HEALTH_INTERVAL = 60.0
 ADAPTER_WARNINGS = "AdapterWarnings"
-REALMS_BY_KEYCLOAK = "keycloak"
 _BREAKER = {
     BreakerState.CLOSED: "Closed",
     BreakerState.OPEN: "Open",
@@ -66,49 +62,60 @@ def adapter_condition(adapter: VersionAdapter) -> Condition:
     )
 
 
-class KeycloakReconciler:
-    def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
-        self.reporter = Reporter(StatusWriter(ctx.api, KEYCLOAKS), ctx.events)
-        self.backoff = ctx.new_backoff()
+@dataclass
+class ObservedServer:
+    version: ServerVersion
+    adapter: VersionAdapter
+    breaker: str
 
-    def reconcile(self, request: Request) -> Result:
-        obj = self.ctx.keycloaks.get(request.namespace, request.name)
-        if obj is None:
-            return Result()
-        if obj.deletion_timestamp:
-            return self.finalize(obj)
-        obj = ensure_finalizer(self.ctx.api, KEYCLOAKS, obj)
-        extra: list[Condition] = []
-        fields: dict[str, str | None] = {}
-        try:
-            keycloak = parse(Keycloak, obj)
-            admin = self.ctx.admin(keycloak)
-            try:
-                version = admin.detect_version()
-                adapter = adapter_for(version)
-            finally:
-                fields["circuitBreaker"] = _BREAKER[admin.breaker_state]
-            fields["serverVersion"] = str(version)
-            extra.append(adapter_condition(adapter))
-            outcome = Outcome(True, reasons.CONNECTED, f"Connected to Keycloak {version}")
-        except Problem as problem:
-            outcome = Outcome.from_problem(problem)
-        except kc_errors.KeycloakError as error:
-            outcome = Outcome.from_problem(
-                reasons.problem_from_keycloak(error, "connecting to Keycloak")
-            )
-        self.reporter.report(obj, outcome, fields, extra)
-        if outcome.ready:
-            self.backoff.reset(request.key)
-            period = min(self.ctx.timing.resync_period, HEALTH_INTERVAL)
-            return Result(requeue_after=jittered(period))
-        return result_for(outcome, request.key, self.ctx.timing, self.backoff)
 
-    def finalize(self, obj: KubeObject) -> Result:
-        if not has_finalizer(obj):
-            return Result()
-        realms = self.ctx.realms.by_index(REALMS_BY_KEYCLOAK, obj.key)
+class KeycloakReconciler(KindReconciler[Keycloak, None, ObservedServer]):
+    model = Keycloak
+    noun = "Keycloak"
+
+    doing = "connecting to Keycloak"
+
+    def describe(self, cr: Keycloak) -> str:
+        return f"Keycloak {cr.metadata.name}"
+
+    def resolve(self, cr: Keycloak, *, cleanup: bool = False) -> None:
+        return None
+
+    def observe(self, cr: Keycloak, parents: None) -> ObservedServer:
+        admin = self.ctx.admin(cr)
+        version = admin.detect_version()
+        return ObservedServer(version, adapter_for(version), _BREAKER[admin.breaker_state])
+
+    def plan(self, cr: Keycloak, parents: None, observed: ObservedServer) -> Plan:
+        return Plan()  # the external Keycloak is only connected to, never changed
+
+    def ready(self, cr: Keycloak, observed: ObservedServer) -> Outcome:
+        return Outcome(True, reasons.CONNECTED, f"Connected to Keycloak {observed.version}")
+
+    def status(self, cr: Keycloak, parents: None, observed: ObservedServer) -> KeycloakStatus:
+        return KeycloakStatus(
+            server_version=str(observed.version), circuit_breaker=observed.breaker
+        )
+
+    def failed_status(self, cr: Keycloak) -> KeycloakStatus | None:
+        """After a failed connection the breaker state still tells what happened."""
+        admin = self.ctx.connections.cached(cr)
+        if admin is None:
+            return None
+        current = cr.status
+        return KeycloakStatus(
+            server_version=current.server_version, circuit_breaker=_BREAKER[admin.breaker_state]
+        )
+
+    def conditions(self, cr: Keycloak, parents: None, observed: ObservedServer) -> list[Condition]:
+        return [adapter_condition(observed.adapter)]
+
+    def resync_period(self) -> float:
+        # Re-checked at least every HEALTH_INTERVAL, so Ready tracks the server.
+        return min(self.ctx.timing.resync_period, HEALTH_INTERVAL)
+
+    def cleanup(self, obj: KubeObject) -> tuple[bool, str]:
+        realms = self.ctx.children_of(KEYCLOAKS, obj)
         leaving = [r for r in realms if r.deletion_timestamp]
         # A namespace being deleted takes its realms too, in any order: wait for
         # them, so they can still delete what they made in Keycloak.
@@ -119,16 +126,6 @@ class KeycloakReconciler:
             leaving += staying_here
         if leaving:
             names = ", ".join(sorted(r.key for r in leaving)[:5])
-            self.reporter.report(
-                obj,
-                Outcome(
-                    False,
-                    reasons.DELETION_BLOCKED,
-                    f"waiting for realms being deleted to clean up first: {names}",
-                ),
-            )
-            return Result(requeue_after=self.backoff.next_delay(obj.key))
+            return False, f"waiting for realms being deleted to clean up first: {names}"
         self.ctx.connections.forget(obj.key)
-        remove_finalizer(self.ctx.api, KEYCLOAKS, obj)
-        self.backoff.reset(obj.key)
-        return Result()
+        return True, ""

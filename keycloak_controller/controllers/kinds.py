@@ -1,4 +1,4 @@
-"""The REST identities of the three custom kinds (the runtime speaks ResourceKind)."""
+"""The REST identities of the custom kinds (the runtime speaks ResourceKind)."""
 
 from __future__ import annotations
 

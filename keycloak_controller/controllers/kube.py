@@ -13,20 +13,20 @@ from keycloak_controller.runtime.kubeapi import ApiException, KubeApi
 from keycloak_controller.runtime.objects import SECRETS, KubeObject
 
 from .kinds import NAMESPACES
-from .reasons import INVALID_SPEC, NOT_GRANTED, OWNERSHIP_CONFLICT, Problem
+from .reasons import NOT_GRANTED, OWNERSHIP_CONFLICT, Problem, SpecError
 
 CR = TypeVar("CR", bound=CustomResource)
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 
 
 def parse(model: type[CR], obj: KubeObject) -> CR:
-    """Validate a cached object into its API model; a bad object is InvalidSpec."""
+    """Validate a cached object into its API model; a bad object is a SpecError."""
     try:
         return model.model_validate(obj.raw)
     except ValidationError as error:
         # Pydantic's message can echo input values; keep only field locations.
         fields = ", ".join(".".join(map(str, e["loc"])) for e in error.errors()[:5])
-        raise Problem(INVALID_SPEC, f"the object does not match the schema at: {fields}") from None
+        raise SpecError(f"the object does not match the schema at: {fields}") from None
 
 
 def namespace_labels(api: KubeApi, namespace: str) -> dict[str, str]:

@@ -19,6 +19,8 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .reasons import OWNERSHIP_CONFLICT, Problem
+
 PREFIX = "keycloak-controller.dev/"
 MANAGED_BY = PREFIX + "managed-by"
 OWNER_NAMESPACE = PREFIX + "owner-namespace"
@@ -79,3 +81,11 @@ def conflict_message(
         f"{what} already exists and no resource manages it; nothing was written. "
         "Set spec.adoptExisting: true to take it over."
     )
+
+
+def claim(owner: Owner, what: str, attributes: Mapping[str, str] | None, adopt: bool) -> None:
+    """Raise OwnershipConflict unless `owner` may write the object: it owns it, or it
+    is unowned and adoption was asked for (the write then stamps the attributes)."""
+    decision = owner.decide(attributes)
+    if decision is Ownership.FOREIGN or (decision is Ownership.UNOWNED and not adopt):
+        raise Problem(OWNERSHIP_CONFLICT, conflict_message(owner, what, decision, attributes))

@@ -1,154 +1,125 @@
 """Reconciles `KeycloakRealm`: the realm's settings and realm roles.
 
-observe: the CR, its Keycloak CR (must be Ready and must admit this
-namespace), the SMTP password Secret, the realm in Keycloak (one GET) ->
-diff: `realm_model.realm_update` and `roles.plan_roles` (pure) ->
-act: create, or PUT only the differing fields, and the role changes ->
-report: Ready, realmId, keycloakVersion.
+resolve: its Keycloak (exists, connected, admits this namespace) -> observe:
+the realm (one GET), the SMTP password Secret, the roles -> plan:
+`realm_plan.realm_update` (only the differing fields) and the role child set ->
+the skeleton applies -> status: realmId, keycloakVersion.
+
+Child sets: roles are owned-only; a role's composites are authoritative when set.
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from dataclasses import dataclass
 
-from keycloak_controller.api import DeletionPolicy, KeycloakRealm
+from keycloak_controller.api import KeycloakRealm, KeycloakRealmStatus
 from keycloak_controller.keycloak import errors as kc_errors
-from keycloak_controller.keycloak.client import KeycloakAdmin
+from keycloak_controller.keycloak.models import RealmRepresentation
 from keycloak_controller.keycloak.secrets import Secret
-from keycloak_controller.runtime.objects import KubeObject
-from keycloak_controller.runtime.reconcile import Request, Result
-from keycloak_controller.runtime.status import StatusWriter
 
 from . import reasons
-from .context import Context
-from .deletion import finalize
-from .finalizer import ensure_finalizer
-from .kinds import REALMS
-from .kube import parse
-from .ownership import Owner, Ownership, conflict_message
-from .realm_model import desired_realm, realm_update, smtp_password_digest
+from .ownership import Ownership, claim
+from .parents import KeycloakParent, keycloak_parent
+from .plan import Plan, Verb
+from .realm_plan import desired_realm, realm_update, smtp_password_digest
 from .reasons import Problem
-from .reporting import Outcome, Reporter, result_for
-from .roles import sync_roles
-
-CLIENTS_BY_REALM = "realm"
-
-
-def owner_of(obj: KubeObject) -> Owner:
-    return Owner("KeycloakRealm", obj.namespace, obj.name, obj.uid)
+from .reporting import Outcome
+from .roles import ObservedRoles, observe_roles, plan_roles
+from .skeleton import KindReconciler, observing, owner_of
 
 
-class RealmReconciler:
-    def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
-        self.reporter = Reporter(StatusWriter(ctx.api, REALMS), ctx.events)
-        self.backoff = ctx.new_backoff()
+@dataclass
+class ObservedRealm:
+    realm: RealmRepresentation | None
+    smtp_password: Secret | None = None
+    roles: ObservedRoles | None = None
 
-    def reconcile(self, request: Request) -> Result:
-        obj = self.ctx.realms.get(request.namespace, request.name)
-        if obj is None:
-            return Result()
-        if obj.deletion_timestamp:
-            return self.finalize(obj)
-        obj = ensure_finalizer(self.ctx.api, REALMS, obj)
-        fields: dict[str, Any] = {}
-        try:
-            realm = parse(KeycloakRealm, obj)
-            _, keycloak = self.ctx.keycloak_of(realm)
-            if not keycloak.status.is_ready():
-                raise Problem(
-                    reasons.DEPENDENCY_NOT_READY,
-                    f"Keycloak {keycloak.metadata.namespace}/{keycloak.metadata.name} is not "
-                    "Ready; waiting for it",
-                )
-            admin = self.ctx.admin(keycloak)
-            fields = self.sync(obj, realm, admin)
-            outcome = Outcome(True, reasons.SUCCEEDED, f"Realm {realm.spec.realm_name} is in sync")
-        except Problem as problem:
-            outcome = Outcome.from_problem(problem)
-        except kc_errors.KeycloakError as error:
-            outcome = Outcome.from_problem(
-                reasons.problem_from_keycloak(error, "syncing the realm")
-            )
-        self.reporter.report(obj, outcome, fields)
-        return result_for(outcome, request.key, self.ctx.timing, self.backoff)
 
-    def sync(self, obj: KubeObject, realm: KeycloakRealm, admin: KeycloakAdmin) -> dict[str, Any]:
-        spec = realm.spec
-        name = spec.realm_name
-        owner = owner_of(obj)
-        password: Secret | None = None
+class RealmReconciler(KindReconciler[KeycloakRealm, KeycloakParent, ObservedRealm]):
+    model = KeycloakRealm
+    noun = "realm"
+
+    def describe(self, cr: KeycloakRealm) -> str:
+        return f"Realm {cr.spec.realm_name}"
+
+    def resolve(self, cr: KeycloakRealm, *, cleanup: bool = False) -> KeycloakParent:
+        keycloak, admin = keycloak_parent(
+            self.ctx, cr.metadata.namespace, cr.spec.keycloak_ref, cleanup=cleanup
+        )
+        if admin is None:
+            raise Problem(reasons.DEPENDENCY_NOT_READY, "the Keycloak credentials are gone")
+        return KeycloakParent(keycloak, admin)
+
+    def observe(self, cr: KeycloakRealm, parents: KeycloakParent) -> ObservedRealm:
+        spec = cr.spec
+        password = None
         if spec.smtp is not None and spec.smtp.auth is not None:
-            password = self.ctx.reader.value(obj.namespace, spec.smtp.auth.password_secret_ref)
-        digest = smtp_password_digest(password, obj.uid) if password is not None else None
-        desired = desired_realm(spec, owner.attributes(), digest)
+            password = self.ctx.reader.value(
+                cr.metadata.namespace, spec.smtp.auth.password_secret_ref
+            )
         try:
-            actual = admin.realms.get(name)
+            actual = parents.admin.realms.get(spec.realm_name)
         except kc_errors.NotFound:
-            actual = None
-        realm_id = realm.status.realm_id
-        if actual is None:
-            body = realm_update(desired, type(desired)(realm=name), password)
-            admin.realms.create(body or desired)
-        else:
-            decision = owner.decide(actual.attributes)
-            if decision is Ownership.FOREIGN or (
-                decision is Ownership.UNOWNED and not spec.adopt_existing
-            ):
-                raise Problem(
-                    reasons.OWNERSHIP_CONFLICT,
-                    conflict_message(owner, f"realm {name!r}", decision, actual.attributes),
-                )
-            update = realm_update(desired, actual, password)
-            if update is not None:
-                admin.realms.update(name, update)
-            realm_id = actual.id
+            return ObservedRealm(None, password)
+        roles = None
         if spec.roles is not None:
-            sync_roles(admin, name, spec.roles, f"KeycloakRealm/{obj.namespace}/{obj.name}")
-        return {"realmId": realm_id, "keycloakVersion": str(admin.version)}
+            roles = observe_roles(parents.admin, spec.realm_name, spec.roles)
+        return ObservedRealm(actual, password, roles)
 
-    # --- deletion ---------------------------------------------------------------------
+    def plan(self, cr: KeycloakRealm, parents: KeycloakParent, observed: ObservedRealm) -> Plan:
+        spec = cr.spec
+        name = spec.realm_name
+        admin = parents.admin
+        owner = owner_of(cr)
+        manage = not observing(cr)
+        password = observed.smtp_password
+        digest = smtp_password_digest(password, cr.metadata.uid) if password else None
+        desired = desired_realm(spec, owner.attributes() if manage else {}, digest)
+        plan = Plan()
+        actual = observed.realm
+        if actual is None:
+            if manage:
+                body = realm_update(desired, RealmRepresentation(realm=name), password) or desired
+                plan.add("realm", Verb.CREATE, lambda: admin.realms.create(body), reobserve=True)
+            return plan
+        if manage:
+            claim(owner, f"realm {name!r}", actual.attributes, spec.adopt_existing)
+        update = realm_update(desired, actual, password)
+        if update is not None:
+            fields = sorted(update.model_dump(by_alias=True, exclude_none=True).keys() - {"realm"})
+            plan.add(", ".join(fields), Verb.UPDATE, lambda: admin.realms.update(name, update))
+        if spec.roles is not None and observed.roles is not None:
+            tag = f"KeycloakRealm/{cr.metadata.namespace}/{cr.metadata.name}"
+            plan.extend(plan_roles(admin, name, spec.roles, observed.roles, tag))
+        return plan
 
-    def finalize(self, obj: KubeObject) -> Result:
-        return finalize(
-            obj,
-            REALMS,
-            "realm",
-            self.cleanup,
-            ctx=self.ctx,
-            reporter=self.reporter,
-            backoff=self.backoff,
+    def ready(self, cr: KeycloakRealm, observed: ObservedRealm) -> Outcome:
+        if observed.realm is None:
+            return Outcome(
+                False,
+                reasons.NOT_FOUND_IN_KEYCLOAK,
+                f"managementPolicy Observe: realm {cr.spec.realm_name!r} does not exist in "
+                "Keycloak",
+            )
+        return super().ready(cr, observed)
+
+    def status(
+        self, cr: KeycloakRealm, parents: KeycloakParent, observed: ObservedRealm
+    ) -> KeycloakRealmStatus:
+        realm = observed.realm
+        return KeycloakRealmStatus(
+            realm_id=realm.id if realm else None, keycloak_version=str(parents.admin.version)
         )
 
-    def cleanup(self, obj: KubeObject) -> tuple[bool, str]:
-        """(done, message). Never wedges on a missing parent, object or Secret."""
-        leaving = [
-            c for c in self.ctx.clients.by_index(CLIENTS_BY_REALM, obj.key) if c.deletion_timestamp
-        ]
-        if leaving:
-            names = ", ".join(sorted(c.key for c in leaving)[:5])
-            return False, f"waiting for clients being deleted to clean up first: {names}"
+    def delete(self, cr: KeycloakRealm, parents: KeycloakParent) -> str:
+        name = cr.spec.realm_name
         try:
-            realm = parse(KeycloakRealm, obj)
-        except Problem:
-            return True, "the object is invalid; nothing was deleted in Keycloak"
-        if realm.spec.deletion_policy is DeletionPolicy.RETAIN:
-            return True, f"deletionPolicy Retain: realm {realm.spec.realm_name} was kept"
-        try:
-            _, keycloak = self.ctx.keycloak_of(realm)
-        except Problem as problem:
-            return True, f"{problem.message}; nothing was deleted in Keycloak"
-        admin = self.ctx.admin_for_cleanup(keycloak)
-        if admin is None:
-            return True, "the Keycloak credentials are gone; nothing was deleted in Keycloak"
-        name = realm.spec.realm_name
-        try:
-            actual = admin.realms.get(name)
+            actual = parents.admin.realms.get(name)
         except kc_errors.NotFound:
-            return True, ""
-        if owner_of(obj).decide(actual.attributes) is not Ownership.OWNED:
-            return True, f"realm {name} is not owned by this resource and was kept"
+            return ""
+        if owner_of(cr).decide(actual.attributes) is not Ownership.OWNED:
+            return f"realm {name} is not owned by this resource and was kept"
         with contextlib.suppress(kc_errors.NotFound):
-            admin.realms.delete(name)
-        return True, f"realm {name} deleted from Keycloak"
+            parents.admin.realms.delete(name)
+        return f"realm {name} deleted from Keycloak"

@@ -7,11 +7,14 @@ from keycloak_controller.keycloak import errors as kc_errors
 # Ready=True
 SUCCEEDED = "Succeeded"
 CONNECTED = "Connected"
+OBSERVED = "Observed"  # managementPolicy Observe: read, compared, never written
 # Ready=False, Reconciling=True: the controller keeps trying by itself.
 PROGRESSING = "Progressing"
 DEPENDENCY_NOT_READY = "DependencyNotReady"
 KEYCLOAK_UNAVAILABLE = "KeycloakUnavailable"
 DELETION_BLOCKED = "DeletionBlocked"
+# Observe mode: the object to observe is not in Keycloak (yet).
+NOT_FOUND_IN_KEYCLOAK = "NotFoundInKeycloak"
 # Ready=False, Stalled=True: a person has to change something.
 OWNERSHIP_CONFLICT = "OwnershipConflict"
 INVALID_SPEC = "InvalidSpec"
@@ -48,6 +51,15 @@ class Problem(Exception):
     @property
     def stalled(self) -> bool:
         return self.reason in STALLED_REASONS
+
+
+class SpecError(Problem):
+    """A spec that can never work as written (it does not parse): retrying cannot fix
+    it, only an edit can, and an edit is a new event. The skeleton reports it and
+    raises the runtime's TerminalError."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(INVALID_SPEC, message)
 
 
 def problem_from_keycloak(error: kc_errors.KeycloakError, doing: str) -> Problem:

@@ -12,14 +12,12 @@ recorded only when Ready's status or reason changed, so a steady state is silent
 from __future__ import annotations
 
 import random
-import threading
-from collections.abc import Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
+from keycloak_controller.api.base import StatusModel
 from keycloak_controller.runtime.events import EventRecorder
 from keycloak_controller.runtime.objects import KubeObject
-from keycloak_controller.runtime.reconcile import Result
 from keycloak_controller.runtime.status import (
     Condition,
     StatusWriter,
@@ -32,6 +30,10 @@ from . import reasons
 READY = "Ready"
 RECONCILING = "Reconciling"
 STALLED = "Stalled"
+# Observe mode only: whether Keycloak matches the spec, and which paths differ.
+IN_SYNC = "InSync"
+# Set by the skeleton, never by a kind's own status fields.
+_SKELETON_FIELDS = {"conditions", "observed_generation"}
 
 
 @dataclass(frozen=True)
@@ -70,45 +72,29 @@ class Reporter:
         self,
         obj: KubeObject,
         outcome: Outcome,
-        fields: Mapping[str, Any] | None = None,
+        status: StatusModel | None = None,
         extra: list[Condition] | None = None,
+        remove: Iterable[str] = (),
     ) -> KubeObject:
-        """Write status if it changed; record an Event if Ready transitioned."""
+        """Write status if it changed; record an Event if Ready transitioned.
+
+        `status` is the kind's typed status; its None fields are removed from the
+        object's status. Without it, the fields already there are kept (a failed
+        reconcile learned nothing new about them)."""
         previous = find_condition(conditions_of(obj), READY)
-        conditions, remove = conditions_for(outcome)
-        updated = self.status.update(obj, [*conditions, *(extra or [])], fields, remove)
+        conditions, removed = conditions_for(outcome)
+        fields = None
+        if status is not None:
+            fields = status.model_dump(by_alias=True, mode="json", exclude=_SKELETON_FIELDS)
+        updated = self.status.update(
+            obj, [*conditions, *(extra or [])], fields, [*removed, *remove]
+        )
         wanted = "True" if outcome.ready else "False"
         if previous is None or previous.status != wanted or previous.reason != outcome.reason:
             self.events.event(
                 obj, "Normal" if outcome.ready else "Warning", outcome.reason, outcome.message
             )
         return updated or obj
-
-
-class RetryBackoff:
-    """Per-object exponential backoff for "not Ready yet" outcomes.
-
-    The runtime's rate limiter grows to 1000 s; an object waiting for Keycloak
-    to come back should retry within a minute, so the reconcilers return
-    `Result(requeue_after=...)` from here instead (capped, reset on success).
-    """
-
-    def __init__(self, base: float = 1.0, cap: float = 60.0) -> None:
-        self.base = base
-        self.cap = cap
-        self._failures: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def next_delay(self, key: str) -> float:
-        with self._lock:
-            failures = self._failures.get(key, 0)
-            self._failures[key] = failures + 1
-        delay = min(self.cap, self.base * (2**failures))
-        return float(delay * random.uniform(0.9, 1.1))
-
-    def reset(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
 
 
 def jittered(period: float, jitter: float = 0.1) -> float:
@@ -118,15 +104,9 @@ def jittered(period: float, jitter: float = 0.1) -> float:
 
 @dataclass(frozen=True)
 class Timing:
-    """How often in-sync objects are re-checked, and how failures back off."""
+    """How often in-sync objects are re-checked, and how failures back off (the
+    work queue's per-item exponential limiter, from `backoff_base` to `backoff_cap`)."""
 
     resync_period: float = 600.0
     backoff_base: float = 1.0
     backoff_cap: float = 60.0
-
-
-def result_for(outcome: Outcome, key: str, timing: Timing, backoff: RetryBackoff) -> Result:
-    if outcome.ready:
-        backoff.reset(key)
-        return Result(requeue_after=jittered(timing.resync_period))
-    return Result(requeue_after=backoff.next_delay(key))

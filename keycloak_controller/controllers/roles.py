@@ -1,9 +1,12 @@
-"""Realm roles and client roles with composites: plan (pure) and apply.
+"""Realm roles and client roles with their composites, as child sets.
 
-A role listed in the spec is created or corrected; a role this resource created
-(tagged with the role attribute `keycloak-controller.dev/owner`) that is no
-longer listed is deleted; any other role is left alone. Composites are
-authoritative for a listed role whose `composites` is set.
+- Roles (`spec.roles`): OWNED_ONLY. A listed role is created or corrected; a
+  role this resource created (tagged with the role attribute
+  `keycloak-controller.dev/owner`) that is no longer listed is deleted; roles
+  made elsewhere (Keycloak's built-ins, other tools) are never touched.
+- Composites of a listed role whose `composites` is set: AUTHORITATIVE.
+Composite references are resolved while observing; a reference to a role the
+same spec is about to create waits for the next pass (the create re-observes).
 """
 
 from __future__ import annotations
@@ -12,25 +15,19 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from keycloak_controller.api.roles import Role, RoleMappings
+from keycloak_controller.api.roles import Role, RoleMappingSpec
 from keycloak_controller.keycloak import errors as kc_errors
 from keycloak_controller.keycloak.client import KeycloakAdmin
 from keycloak_controller.keycloak.models import RoleRepresentation
 
+from .childset import ChildSet, Removal, SetOps
 from .ownership import PREFIX
+from .plan import Change
 from .reasons import INVALID_SPEC, Problem
 
 ROLE_OWNER = PREFIX + "owner"
-
-
-@dataclass
-class RolePlan:
-    create: list[RoleRepresentation] = field(default_factory=list)
-    update: list[RoleRepresentation] = field(default_factory=list)
-    delete: list[str] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.create or self.update or self.delete)
+ROLES_REMOVAL = Removal.OWNED_ONLY
+COMPOSITES_REMOVAL = Removal.AUTHORITATIVE
 
 
 def desired_role(role: Role, owner_tag: str) -> RoleRepresentation:
@@ -38,33 +35,37 @@ def desired_role(role: Role, owner_tag: str) -> RoleRepresentation:
     return RoleRepresentation(name=role.name, description=role.description, attributes=attributes)
 
 
-def plan_roles(
-    desired: Sequence[Role], actual: Sequence[RoleRepresentation], owner_tag: str
-) -> RolePlan:
-    """What to create, update and delete so that `actual` matches `desired` (pure)."""
-    plan = RolePlan()
-    by_name = {r.name: r for r in actual if r.name}
-    wanted = {r.name for r in desired}
-    for role in desired:
-        want = desired_role(role, owner_tag)
-        have = by_name.get(role.name)
-        if have is None:
-            plan.create.append(want)
-            continue
+def _role_equal(owner_tag: str) -> object:
+    def equal(role: Role, have: RoleRepresentation) -> bool:
+        want = desired_role(role, owner_tag).attributes or {}
         have_attrs = have.attributes or {}
-        attrs_ok = all(have_attrs.get(k) == v for k, v in (want.attributes or {}).items())
+        attrs_ok = all(have_attrs.get(k) == v for k, v in want.items())
         desc_ok = role.description is None or (have.description or "") == role.description
-        if not (attrs_ok and desc_ok):
-            merged = {**have_attrs, **(want.attributes or {})}
-            description = role.description if role.description is not None else have.description
-            plan.update.append(
-                RoleRepresentation(name=role.name, description=description, attributes=merged)
-            )
-    for have in actual:
-        tags = (have.attributes or {}).get(ROLE_OWNER) or []
-        if have.name and have.name not in wanted and owner_tag in tags:
-            plan.delete.append(have.name)
-    return plan
+        return attrs_ok and desc_ok
+
+    return equal
+
+
+def role_set(owner_tag: str, path: str = "roles") -> ChildSet[Role, RoleRepresentation]:
+    return ChildSet(
+        name=path,
+        removal=ROLES_REMOVAL,
+        desired_key=lambda r: r.name,
+        actual_key=lambda r: r.name or "",
+        equal=_role_equal(owner_tag),  # type: ignore[arg-type]
+        owned=lambda r: owner_tag in ((r.attributes or {}).get(ROLE_OWNER) or []),
+    )
+
+
+def composite_set(
+    role: str, path: str = "roles"
+) -> ChildSet[RoleRepresentation, RoleRepresentation]:
+    return ChildSet(
+        name=f"{path}[{role}].composites",
+        removal=COMPOSITES_REMOVAL,
+        desired_key=lambda r: r.id or "",
+        actual_key=lambda r: r.id or "",
+    )
 
 
 RoleKey = tuple[str | None, str]  # (client uuid or None for realm roles, role name)
@@ -103,59 +104,107 @@ class RoleResolver:
                 raise Problem(INVALID_SPEC, f"unknown role {name!r} of {where}") from None
         return self._roles[key]
 
-    def resolve(self, mappings: RoleMappings) -> dict[str, RoleRepresentation]:
-        """The roles named by `mappings`, keyed by their id."""
-        out: dict[str, RoleRepresentation] = {}
-        for name in mappings.realm_roles or ():
-            role = self.role(name)
-            out[role.id or name] = role
+    def resolve(self, mappings: RoleMappingSpec) -> list[RoleRepresentation]:
+        """The roles named by `mappings` (realm roles, then client roles)."""
+        out = [self.role(name) for name in mappings.realm_roles or ()]
         for client_id, names in (mappings.client_roles or {}).items():
-            for name in names:
-                role = self.role(name, client_id)
-                out[role.id or f"{client_id}/{name}"] = role
+            out.extend(self.role(name, client_id) for name in names)
         return out
 
 
-def sync_roles(
+@dataclass
+class ObservedRoles:
+    actual: list[RoleRepresentation]
+    # Listed roles with `composites` set, that exist: (wanted, current) composites.
+    composites: dict[str, tuple[list[RoleRepresentation], list[RoleRepresentation]]] = field(
+        default_factory=dict
+    )
+
+
+def observe_roles(
+    admin: KeycloakAdmin, realm: str, desired: Sequence[Role], client_uuid: str | None = None
+) -> ObservedRoles:
+    actual = admin.roles.list(realm, client_uuid)
+    observed = ObservedRoles(actual)
+    resolver = RoleResolver(admin, realm)
+    resolver.remember(actual, client_uuid)
+    by_name = {r.name: r for r in actual}
+    listed = {r.name for r in desired}
+    for role in desired:
+        have = by_name.get(role.name)
+        if role.composites is None or have is None:
+            continue
+        if _refers_to_missing(role.composites, listed, by_name, client_uuid):
+            continue  # a role this spec creates first; planned after that create
+        wanted = resolver.resolve(role.composites)
+        current = admin.roles.composites(realm, role.name, client_uuid) if have.composite else []
+        observed.composites[role.name] = (wanted, current)
+    return observed
+
+
+def _refers_to_missing(
+    composites: RoleMappingSpec,
+    listed: set[str],
+    existing: dict[str | None, RoleRepresentation],
+    client_uuid: str | None,
+) -> bool:
+    """A composite names a sibling role listed in the spec that does not exist yet."""
+    siblings = composites.realm_roles if client_uuid is None else None
+    return any(n in listed and n not in existing for n in siblings or ())
+
+
+def plan_roles(
     admin: KeycloakAdmin,
     realm: str,
     desired: Sequence[Role],
+    observed: ObservedRoles,
     owner_tag: str,
     client_uuid: str | None = None,
-) -> int:
-    """Make the realm's (or a client's) roles match `desired`; returns the writes made."""
-    actual = admin.roles.list(realm, client_uuid)
-    resolver = RoleResolver(admin, realm)
-    resolver.remember(actual, client_uuid)
-    plan = plan_roles(desired, actual, owner_tag)
-    writes = 0
-    for new in plan.create:
-        admin.roles.create(realm, new, client_uuid)
-        writes += 1
-    for changed in plan.update:
-        admin.roles.update(realm, changed.name or "", changed, client_uuid)
-        writes += 1
-    for name in plan.delete:
+    path: str = "roles",
+) -> list[Change]:
+    """Role and composite changes; creating a role re-observes, for its composites."""
+    roles = role_set(owner_tag, path)
+    plan = roles.plan(desired, observed.actual)
+
+    def create(role: Role) -> None:
+        admin.roles.create(realm, desired_role(role, owner_tag), client_uuid)
+
+    def update(role: Role, have: RoleRepresentation) -> None:
+        merged = {**(have.attributes or {}), **(desired_role(role, owner_tag).attributes or {})}
+        description = role.description if role.description is not None else have.description
+        body = RoleRepresentation(name=role.name, description=description, attributes=merged)
+        admin.roles.update(realm, role.name, body, client_uuid)
+
+    def delete(have: RoleRepresentation) -> None:
         with contextlib.suppress(kc_errors.NotFound):
-            admin.roles.delete(realm, name, client_uuid)
-        writes += 1
-    created = {r.name for r in plan.create}
-    by_name = {r.name: r for r in actual}
-    for role in desired:
-        if role.composites is None:
-            continue
-        want = resolver.resolve(role.composites)
-        have_role = by_name.get(role.name)
-        have: dict[str, RoleRepresentation] = {}
-        if role.name not in created and have_role is not None and have_role.composite:
-            for child in admin.roles.composites(realm, role.name, client_uuid):
-                have[child.id or ""] = child
-        add = [r for rid, r in want.items() if rid not in have]
-        remove = [r for rid, r in have.items() if rid not in want]
-        if add:
-            admin.roles.add_composites(realm, role.name, add, client_uuid)
-            writes += 1
-        if remove:
-            admin.roles.remove_composites(realm, role.name, remove, client_uuid)
-            writes += 1
-    return writes
+            admin.roles.delete(realm, have.name or "", client_uuid)
+
+    changes = roles.changes(plan, SetOps(create, delete, update))
+    pending = any(r.composites is not None for r in plan.create)
+    changes = [
+        Change(c.path, c.verb, c.run, c.target, reobserve=pending and c.verb == "create")
+        for c in changes
+    ]
+    for name, (wanted, current) in observed.composites.items():
+        changes.extend(_composite_changes(admin, realm, name, wanted, current, client_uuid, path))
+    return changes
+
+
+def _composite_changes(
+    admin: KeycloakAdmin,
+    realm: str,
+    role: str,
+    wanted: list[RoleRepresentation],
+    current: list[RoleRepresentation],
+    client_uuid: str | None,
+    path: str,
+) -> list[Change]:
+    composites = composite_set(role, path)
+    plan = composites.plan(wanted, current)
+    return composites.changes(
+        plan,
+        SetOps(
+            create=lambda r: admin.roles.add_composites(realm, role, [r], client_uuid),
+            delete=lambda r: admin.roles.remove_composites(realm, role, [r], client_uuid),
+        ),
+    )

@@ -1,42 +1,44 @@
-"""Wire the three reconcilers onto a Manager: informers, indexes and watches.
+"""Wire every kind of `registry.WIRINGS` onto a Manager: informers, indexes, watches.
 
 Indexes (on the informer of the referring kind):
-- realms "keycloak": the Keycloak `ns/name` a realm points at;
-- clients "realm": the KeycloakRealm `ns/name` a client points at;
+- the parent's index ("keycloak" on realms, "realm" on clients and users): the
+  parent `ns/name` the resource points at;
 - every kind "secret": the Secrets `ns/name` it reads.
 Watches:
-- a Keycloak change requeues its realms; a realm change requeues its clients,
-  so a client waiting with DependencyNotReady proceeds by itself;
-- a Secret change requeues whoever reads it; the credentials Secret is owned
-  (controller ownerReference) by its KeycloakClient, so deleting or editing it
-  requeues that client, which puts it back;
-- a realm (client) being deleted requeues its Keycloak (realm), whose finalizer
-  waits for it.
+- a parent's change requeues its children, so a child waiting with
+  DependencyNotReady proceeds by itself;
+- a Secret change requeues whoever reads it; owned Secrets requeue their owner;
+- a child being deleted requeues its parent, whose finalizer waits for it.
+Failures back off through each controller's per-item exponential rate limiter
+(Timing.backoff_base to backoff_cap).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from keycloak_controller import DEFAULT_WORKERS
 from keycloak_controller.api import GROUP
+from keycloak_controller.api.common import CustomResource, NamespacedReference
 from keycloak_controller.runtime.controller import Controller
 from keycloak_controller.runtime.events import EventRecorder
 from keycloak_controller.runtime.handler import EnqueueRequestForObject
 from keycloak_controller.runtime.informer import Informer
 from keycloak_controller.runtime.manager import Manager
-from keycloak_controller.runtime.objects import SECRETS, KubeObject, object_key
+from keycloak_controller.runtime.objects import SECRETS, KubeObject, ResourceKind, object_key
+from keycloak_controller.runtime.ratelimit import ItemExponentialFailureRateLimiter
 from keycloak_controller.runtime.reconcile import Request
+from keycloak_controller.runtime.store import IndexFunc
 
-from .client_reconciler import ClientReconciler
 from .connections import ConnectionRegistry
-from .context import Context
+from .context import ChildIndex, Context
 from .finalizer import has_finalizer
-from .keycloak_reconciler import REALMS_BY_KEYCLOAK, KeycloakReconciler
-from .kinds import CLIENTS, KEYCLOAKS, REALMS
-from .realm_reconciler import CLIENTS_BY_REALM, RealmReconciler
+from .kinds import resource_kind
+from .registry import WIRINGS, Parent, Wiring
 from .reporting import Timing
 
 BY_SECRET = "secret"  # noqa: S105 - an index name
@@ -50,37 +52,33 @@ class ControllerOptions:
     timing: Timing = field(default_factory=Timing)
 
 
-def _ref_key(obj: KubeObject, *path: str) -> list[str]:
-    name = obj.get(*path, "name")
-    if not name:
-        return []
-    return [object_key(str(obj.get(*path, "namespace") or obj.namespace), str(name))]
+def _typed(model: type[CustomResource], func: Callable[[Any], Iterable[str]]) -> IndexFunc:
+    """An index function over the parsed resource; an object that does not parse
+    (it reports InvalidSpec itself) is indexed under nothing."""
+
+    def index(obj: KubeObject) -> list[str]:
+        try:
+            parsed = model.model_validate(obj.raw)
+        except ValidationError:
+            return []
+        return list(func(parsed))
+
+    return index
 
 
-def _secret_keys(obj: KubeObject, *paths: tuple[str, ...]) -> list[str]:
-    return [key for path in paths for key in _ref_key(obj, *path)]
+def _parent_keys(parent: Parent) -> Callable[[Any], list[str]]:
+    def keys(cr: Any) -> list[str]:
+        ref: NamespacedReference = parent.ref(cr)
+        return [object_key(ref.namespace_or(cr.metadata.namespace), ref.name)]
+
+    return keys
 
 
-def keycloak_secrets(obj: KubeObject) -> list[str]:
-    refs = [
-        ("spec", "auth", "passwordGrant", "usernameSecretRef"),
-        ("spec", "auth", "passwordGrant", "passwordSecretRef"),
-        ("spec", "auth", "clientCredentials", "clientSecretRef"),
-        ("spec", "caBundle", "secretKeyRef"),
-    ]
-    # Secret references are always in the object's own namespace.
-    names = [obj.get(*r, "name") for r in refs]
-    return [object_key(obj.namespace, str(n)) for n in names if n]
+def _secret_keys(wiring: Wiring) -> Callable[[Any], list[str]]:
+    def keys(cr: Any) -> list[str]:
+        return [object_key(cr.metadata.namespace, r.name) for r in wiring.secrets(cr) if r]
 
-
-def realm_secrets(obj: KubeObject) -> list[str]:
-    name = obj.get("spec", "smtp", "auth", "passwordSecretRef", "name")
-    return [object_key(obj.namespace, str(name))] if name else []
-
-
-def client_secrets(obj: KubeObject) -> list[str]:
-    name = obj.get("spec", "credentialsSecret", "existingSecret", "name")
-    return [object_key(obj.namespace, str(name))] if name else []
+    return keys
 
 
 def _lookup(informer: Informer, index: str) -> _Mapper:
@@ -98,20 +96,16 @@ class _Mapper:
         return [Request(o.namespace, o.name) for o in self.informer.by_index(self.index, obj.key)]
 
 
-def _parent_if_deleting(*path: str) -> _ParentMapper:
-    return _ParentMapper(path)
-
-
 class _ParentMapper:
     """A child being deleted wakes its parent, whose finalizer may wait for it."""
 
-    def __init__(self, path: tuple[str, ...]) -> None:
-        self.path = path
+    def __init__(self, keys: IndexFunc) -> None:
+        self.keys = keys
 
     def __call__(self, obj: KubeObject) -> Iterable[Request]:
         if not obj.deletion_timestamp:
             return []
-        return [Request.from_key(k) for k in _ref_key(obj, *self.path)]
+        return [Request.from_key(k) for k in self.keys(obj)]
 
 
 def _meaningful(obj: KubeObject) -> tuple[Any, ...]:
@@ -157,45 +151,60 @@ class Controllers:
 
 
 def setup_controllers(manager: Manager, options: ControllerOptions) -> Controllers:
+    """Informers, indexes, watches and one controller per kind, all from WIRINGS."""
     namespaces = options.namespaces
-    keycloaks = manager.informer(KEYCLOAKS, namespaces=namespaces)
-    realms = manager.informer(REALMS, namespaces=namespaces)
-    clients = manager.informer(CLIENTS, namespaces=namespaces)
+    kinds = {w.model: resource_kind(w.model) for w in WIRINGS}
+    informers = {kind: manager.informer(kind, namespaces=namespaces) for kind in kinds.values()}
     secrets = manager.informer(SECRETS, namespaces=namespaces)
-
-    realms.add_index(REALMS_BY_KEYCLOAK, lambda o: _ref_key(o, "spec", "keycloakRef"))
-    clients.add_index(CLIENTS_BY_REALM, lambda o: _ref_key(o, "spec", "realmRef"))
-    keycloaks.add_index(BY_SECRET, keycloak_secrets)
-    realms.add_index(BY_SECRET, realm_secrets)
-    clients.add_index(BY_SECRET, client_secrets)
+    children: dict[ResourceKind, list[ChildIndex]] = {}
+    for wiring in WIRINGS:
+        informer = informers[kinds[wiring.model]]
+        informer.add_index(BY_SECRET, _typed(wiring.model, _secret_keys(wiring)))
+        if wiring.parent is not None:
+            informer.add_index(
+                wiring.parent.index, _typed(wiring.model, _parent_keys(wiring.parent))
+            )
+            parent_kind = kinds[wiring.parent.model]
+            children.setdefault(parent_kind, []).append((kinds[wiring.model], wiring.parent.index))
 
     ctx = Context(
         api=manager.api,
-        keycloaks=keycloaks,
-        realms=realms,
-        clients=clients,
+        informers=informers,
         secrets=secrets,
         events=EventRecorder(manager.api, COMPONENT),
         connections=ConnectionRegistry(),
         timing=options.timing,
+        children=children,
     )
-
-    kc = manager.controller("keycloak", KeycloakReconciler(ctx), workers=options.workers)
-    _watch_own_kind(kc, keycloaks)
-    kc.watches(secrets, _lookup(keycloaks, BY_SECRET))
-    kc.watches(realms, _parent_if_deleting("spec", "keycloakRef"))
-
-    rc = manager.controller("keycloakrealm", RealmReconciler(ctx), workers=options.workers)
-    _watch_own_kind(rc, realms)
-    rc.watches(keycloaks, _lookup(realms, REALMS_BY_KEYCLOAK))
-    rc.watches(secrets, _lookup(realms, BY_SECRET))
-    rc.watches(clients, _parent_if_deleting("spec", "realmRef"))
-
-    cc = manager.controller("keycloakclient", ClientReconciler(ctx), workers=options.workers)
-    _watch_own_kind(cc, clients)
-    # Only the client reconciler creates credentials Secrets: their creation needs no
-    # reconcile, their edits and deletions do (they are put back).
-    cc.owns(secrets, owner_group=GROUP, owner_kind="KeycloakClient", on_create=False)
-    cc.watches(secrets, _lookup(clients, BY_SECRET))
-    cc.watches(realms, _lookup(clients, CLIENTS_BY_REALM))
+    for wiring in WIRINGS:
+        kind = kinds[wiring.model]
+        informer = informers[kind]
+        controller = manager.controller(
+            kind.kind.lower(),
+            wiring.reconciler(ctx),
+            workers=options.workers,
+            rate_limiter=ItemExponentialFailureRateLimiter(
+                options.timing.backoff_base, options.timing.backoff_cap
+            ),
+        )
+        _watch_own_kind(controller, informer)
+        controller.watches(secrets, _lookup(informer, BY_SECRET))
+        if wiring.parent is not None:
+            # The parent's changes (its status too: Ready, realmId) requeue the children.
+            controller.watches(
+                informers[kinds[wiring.parent.model]], _lookup(informer, wiring.parent.index)
+            )
+        for child_kind, index in children.get(kind, ()):
+            keys = _typed_parent_keys(child_kind, index)
+            controller.watches(informers[child_kind], _ParentMapper(keys))
+        if wiring.owns_secrets:
+            # Only this kind creates these Secrets: their creation needs no reconcile,
+            # their edits and deletions do (they are put back).
+            controller.owns(secrets, owner_group=GROUP, owner_kind=kind.kind, on_create=False)
     return Controllers(ctx)
+
+
+def _typed_parent_keys(child_kind: ResourceKind, index: str) -> IndexFunc:
+    wiring = next(w for w in WIRINGS if resource_kind(w.model) == child_kind)
+    assert wiring.parent is not None and wiring.parent.index == index
+    return _typed(wiring.model, _parent_keys(wiring.parent))

@@ -189,7 +189,7 @@ def test_password_rules_and_descriptions() -> None:
         ("clientRoles", "Authoritative per client listed: that client's roles not listed"),
         ("groups", "Authoritative: memberships not listed are removed"),
         ("federatedIdentities", "Authoritative: links not listed are removed"),
-        ("requiredActions", "Authoritative"),
+        ("requiredActions", "Given to the user when the controller creates it"),
         ("attributes", "Additive: the listed keys are kept equal"),
     ],
 )

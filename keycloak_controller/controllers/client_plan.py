@@ -1,22 +1,22 @@
 """The desired client (pure): a KeycloakClient spec as canonical Keycloak models.
 
 - `desired_client`: the ClientRepresentation to diff (mappers and scopes apart).
-- `plan_mappers`, `plan_scopes`: what to create, update, delete, attach, detach.
+- `MAPPERS`, `scope_set`: the child sets of mappers and default/optional scopes.
 - `admin_roles_requested`: the realm-admin-level roles a service account asks for.
 - `credentials_data`: the credentials Secret's keys (documented in the API type).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from keycloak_controller.api.client import AccessType, KeycloakClientSpec, ProtocolMapper
-from keycloak_controller.api.roles import RoleMappings
+from keycloak_controller.api.roles import RoleMappingSpec
 from keycloak_controller.keycloak.diff import diff
 from keycloak_controller.keycloak.models import ClientRepresentation, ProtocolMapperRepresentation
 from keycloak_controller.keycloak.secrets import Secret
+
+from .childset import ChildSet, Removal, identity
 
 # Keycloak keeps these settings as client attributes.
 PKCE_ATTRIBUTE = "pkce.code.challenge.method"
@@ -109,75 +109,51 @@ def changed_fields(desired: ClientRepresentation, actual: ClientRepresentation) 
     return sorted(k for k in diff(desired, actual).changes if k not in SEPARATELY_MANAGED)
 
 
-# --- protocol mappers ---------------------------------------------------------------
+# --- protocol mappers and client scopes ---------------------------------------------
+
+MAPPERS_REMOVAL = Removal.AUTHORITATIVE
+SCOPES_REMOVAL = Removal.AUTHORITATIVE
 
 
-@dataclass
-class MapperPlan:
-    create: list[ProtocolMapperRepresentation] = field(default_factory=list)
-    update: list[ProtocolMapperRepresentation] = field(default_factory=list)  # carry ids
-    delete: list[str] = field(default_factory=list)  # ids
-
-    def __bool__(self) -> bool:
-        return bool(self.create or self.update or self.delete)
-
-
-def plan_mappers(
-    desired: Sequence[ProtocolMapper], actual: Sequence[ProtocolMapperRepresentation]
-) -> MapperPlan:
-    """The spec's mappers are authoritative: missing ones created, others deleted."""
-    plan = MapperPlan()
-    by_name = {m.name: m for m in actual if m.name}
-    for mapper in desired:
-        want = ProtocolMapperRepresentation(
-            name=mapper.name,
-            protocol="openid-connect",
-            protocol_mapper=mapper.protocol_mapper,
-            config=dict(mapper.config),
-        )
-        have = by_name.get(mapper.name)
-        if have is None:
-            plan.create.append(want)
-        elif have.protocol_mapper != mapper.protocol_mapper or any(
-            (have.config or {}).get(k) != v for k, v in mapper.config.items()
-        ):
-            if have.protocol_mapper != mapper.protocol_mapper:
-                # The type of a mapper cannot change in place.
-                plan.delete.append(have.id or "")
-                plan.create.append(want)
-            else:
-                want.id = have.id
-                want.config = {**(have.config or {}), **mapper.config}
-                plan.update.append(want)
-    wanted = {m.name for m in desired}
-    plan.delete.extend(m.id for m in actual if m.name not in wanted and m.id)
-    return plan
+def desired_mapper(mapper: ProtocolMapper) -> ProtocolMapperRepresentation:
+    return ProtocolMapperRepresentation(
+        name=mapper.name,
+        protocol="openid-connect",
+        protocol_mapper=mapper.protocol_mapper,
+        config=dict(mapper.config),
+    )
 
 
-# --- client scopes -------------------------------------------------------------------
+def _mapper_equal(want: ProtocolMapper, have: ProtocolMapperRepresentation) -> bool:
+    config = have.config or {}
+    return have.protocol_mapper == want.protocol_mapper and all(
+        config.get(k) == v for k, v in want.config.items()
+    )
 
 
-@dataclass
-class ScopePlan:
-    attach: list[str] = field(default_factory=list)  # scope names
-    detach: list[str] = field(default_factory=list)
+# The spec's mappers are authoritative: missing ones created, unlisted ones deleted.
+MAPPERS: ChildSet[ProtocolMapper, ProtocolMapperRepresentation] = ChildSet(
+    name="protocolMappers",
+    removal=MAPPERS_REMOVAL,
+    desired_key=lambda m: m.name,
+    actual_key=lambda m: m.name or "",
+    equal=_mapper_equal,
+)
 
-    def __bool__(self) -> bool:
-        return bool(self.attach or self.detach)
 
-
-def plan_scopes(desired: Sequence[str] | None, actual: Sequence[str] | None) -> ScopePlan:
-    if desired is None:
-        return ScopePlan()
-    have = set(actual or ())
-    want = set(desired)
-    return ScopePlan(sorted(want - have), sorted(have - want))
+def scope_set(optional: bool) -> ChildSet[str, str]:
+    return ChildSet(
+        name="optionalClientScopes" if optional else "defaultClientScopes",
+        removal=SCOPES_REMOVAL,
+        desired_key=identity,
+        actual_key=identity,
+    )
 
 
 # --- service account roles ---------------------------------------------------------
 
 
-def admin_roles_requested(mappings: RoleMappings | None) -> list[str]:
+def admin_roles_requested(mappings: RoleMappingSpec | None) -> list[str]:
     """Realm-admin-level roles in `mappings`: any realm-management client role, admin."""
     if mappings is None:
         return []

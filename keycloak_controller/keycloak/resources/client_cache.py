@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from keycloak_controller.keycloak.client import KeycloakAdmin
-from keycloak_controller.keycloak.models import ClientRepresentation
+from keycloak_controller.keycloak.models import ClientRepresentation, ProtocolMapperRepresentation
 
 DEFAULT_MAX_AGE = 30.0
 # Expiry walks every cached entry; lookups check freshness themselves, so the walk
@@ -148,6 +148,10 @@ class ClientCache:
     def now(self) -> float:
         return self.clock()
 
+    def client(self, admin: KeycloakAdmin, realm: str, client_id: str) -> CachedClient:
+        """The self-invalidating view of one client that reconcilers read and write."""
+        return CachedClient(self, admin, realm, client_id)
+
     def purge(self) -> None:
         with self._lock:
             self._expire(self.clock(), force=True)
@@ -244,3 +248,65 @@ class ClientCache:
             timer.daemon = True
             timer.start()
         return _unpack(found)
+
+
+class CachedClient:
+    """One client (by clientId) through the cache: reads may be served from it; every
+    write goes to Keycloak and first invalidates what the cache holds for this client,
+    so no caller has to remember to."""
+
+    def __init__(self, cache: ClientCache, admin: KeycloakAdmin, realm: str, client_id: str):
+        self.cache = cache
+        self.admin = admin
+        self.realm = realm
+        self.client_id = client_id
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def find(self) -> ClientRepresentation | None:
+        """Cached (up to `max_age` old): good for deciding whether anything differs."""
+        return self.cache.find(self.admin, self.realm, self.client_id)
+
+    def read(self, uuid: str) -> ClientRepresentation:
+        """Fresh from Keycloak, and remembered: the base of a PUT."""
+        started = self.cache.now()
+        client = self.admin.clients.get(self.realm, uuid)
+        self.cache.store(self.admin, self.realm, client, started)
+        return client
+
+    # --- writes ---------------------------------------------------------------------------
+
+    def _written(self) -> None:
+        self.cache.invalidate(self.admin, self.realm, self.client_id)
+
+    def create(self, client: ClientRepresentation) -> str:
+        self._written()
+        return self.admin.clients.create(self.realm, client)
+
+    def update(self, uuid: str, client: ClientRepresentation) -> None:
+        self._written()
+        self.admin.clients.update(self.realm, uuid, client)
+
+    def delete(self, uuid: str) -> None:
+        self._written()
+        self.admin.clients.delete(self.realm, uuid)
+
+    def add_scope(self, uuid: str, scope_id: str, *, optional: bool) -> None:
+        self._written()
+        self.admin.clients.add_scope(self.realm, uuid, scope_id, optional=optional)
+
+    def remove_scope(self, uuid: str, scope_id: str, *, optional: bool) -> None:
+        self._written()
+        self.admin.clients.remove_scope(self.realm, uuid, scope_id, optional=optional)
+
+    def create_mapper(self, uuid: str, mapper: ProtocolMapperRepresentation) -> None:
+        self._written()
+        self.admin.client_protocol_mappers.create(self.realm, uuid, mapper)
+
+    def update_mapper(self, uuid: str, mapper: ProtocolMapperRepresentation) -> None:
+        self._written()
+        self.admin.client_protocol_mappers.update(self.realm, uuid, mapper.id or "", mapper)
+
+    def delete_mapper(self, uuid: str, mapper_id: str) -> None:
+        self._written()
+        self.admin.client_protocol_mappers.delete(self.realm, uuid, mapper_id)

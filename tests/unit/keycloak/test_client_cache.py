@@ -7,11 +7,11 @@ import time
 from types import SimpleNamespace
 from typing import Any, cast
 
-from keycloak_controller.controllers.client_cache import ClientCache
 from keycloak_controller.controllers.finalizer import FINALIZER
 from keycloak_controller.controllers.setup import _EnqueueOnChange
 from keycloak_controller.keycloak.client import KeycloakAdmin
 from keycloak_controller.keycloak.models import ClientRepresentation, ProtocolMapperRepresentation
+from keycloak_controller.keycloak.resources.client_cache import ClientCache
 from keycloak_controller.runtime.objects import KubeObject
 from keycloak_controller.runtime.reconcile import Request
 

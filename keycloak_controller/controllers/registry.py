@@ -1,0 +1,100 @@
+"""Each kind's wiring, declared once: its reconciler, parent, Secrets and children.
+
+`setup.py` turns this table into informers, indexes, watches and controllers:
+- the parent reference becomes an index on the child (parent key -> children),
+  a watch that requeues children when their parent changes, and a watch that
+  wakes the parent when a child is being deleted (its finalizer may wait);
+- the referenced Secrets become an index and a watch, so a changed Secret
+  requeues whoever reads it;
+- `owns_secrets`: Secrets with a controller ownerReference to the kind requeue
+  their owner when edited or deleted (they are put back).
+Index functions read typed fields of the parsed resource, never string paths.
+Adding a kind: its API model, one reconciler module, one line in WIRINGS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from keycloak_controller.api import Keycloak, KeycloakClient, KeycloakRealm
+from keycloak_controller.api.common import CustomResource, NamespacedReference, SecretKeySelector
+from keycloak_controller.api.user import KeycloakUser
+
+from .client_reconciler import ClientReconciler
+from .context import Context
+from .keycloak_reconciler import KeycloakReconciler
+from .realm_reconciler import RealmReconciler
+from .skeleton import KindReconciler
+from .user_reconciler import UserReconciler
+
+Refs = Callable[[Any], Iterable[SecretKeySelector | None]]
+
+
+@dataclass(frozen=True)
+class Parent:
+    model: type[CustomResource]
+    ref: Callable[[Any], NamespacedReference]
+    # The name of the child's index of parent keys.
+    index: str
+
+
+@dataclass(frozen=True)
+class Wiring:
+    model: type[CustomResource]
+    reconciler: Callable[[Context], KindReconciler[Any, Any, Any]]
+    parent: Parent | None = None
+    # Secrets read, always in the resource's own namespace.
+    secrets: Refs = lambda _: ()
+    owns_secrets: bool = False
+
+
+def _keycloak_secrets(kc: Keycloak) -> Iterable[SecretKeySelector | None]:
+    auth, ca = kc.spec.auth, kc.spec.ca_bundle
+    password, client = auth.password_grant, auth.client_credentials
+    if password is not None:
+        yield password.username_secret_ref
+        yield password.password_secret_ref
+    if client is not None:
+        yield client.client_secret_ref
+    if ca is not None:
+        yield ca.secret_key_ref
+
+
+def _realm_secrets(realm: KeycloakRealm) -> Iterable[SecretKeySelector | None]:
+    smtp = realm.spec.smtp
+    return [smtp.auth.password_secret_ref] if smtp is not None and smtp.auth else []
+
+
+def _client_secrets(client: KeycloakClient) -> Iterable[SecretKeySelector | None]:
+    secret = client.spec.credentials_secret
+    return [secret.existing_secret] if secret is not None else []
+
+
+def _user_secrets(user: KeycloakUser) -> Iterable[SecretKeySelector | None]:
+    return [user.spec.password.secret_ref] if user.spec.password is not None else []
+
+
+WIRINGS: tuple[Wiring, ...] = (
+    Wiring(Keycloak, KeycloakReconciler, secrets=_keycloak_secrets),
+    Wiring(
+        KeycloakRealm,
+        RealmReconciler,
+        parent=Parent(Keycloak, lambda r: r.spec.keycloak_ref, "keycloak"),
+        secrets=_realm_secrets,
+    ),
+    Wiring(
+        KeycloakClient,
+        ClientReconciler,
+        parent=Parent(KeycloakRealm, lambda c: c.spec.realm_ref, "realm"),
+        secrets=_client_secrets,
+        owns_secrets=True,
+    ),
+    Wiring(
+        KeycloakUser,
+        UserReconciler,
+        parent=Parent(KeycloakRealm, lambda u: u.spec.realm_ref, "realm"),
+        secrets=_user_secrets,
+    ),
+)

@@ -15,6 +15,7 @@ from tests.support.controller_harness import (
     keycloak_requests,
     realm_object,
     running_controllers,
+    wait_idle,
     wait_until,
 )
 from tests.support.controlplane import ControlPlaneEndpoint
@@ -80,15 +81,15 @@ def test_drift_is_reverted_and_a_restart_writes_nothing(
     instance = f"{ns}/kc"
     writes_before = keycloak_requests(instance, writes_only=True)
     reads_before = keycloak_requests(instance)
-    with running_controllers(crds, [ns], resync_period=600.0):
+    with running_controllers(crds, [ns], resync_period=600.0) as manager:
         wait_until(
             lambda: keycloak_requests(instance) - reads_before >= 3,
             TIMEOUT,
             "the restarted controllers to re-check every object",
         )
         wait_until(lambda: kube.is_ready("keycloakclients", ns, "app"), TIMEOUT, "client Ready")
-        # Give in-flight reconciles time to finish before counting writes.
-        wait_until(lambda: True, 1, "")
+        # Every reconcile in flight must have finished before the writes are counted.
+        wait_idle(manager, TIMEOUT)
     assert keycloak_requests(instance, writes_only=True) == writes_before
 
 

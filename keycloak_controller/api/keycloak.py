@@ -154,7 +154,7 @@ class KeycloakStatus(ResourceStatus):
     """The connection's observed state."""
 
     server_version: str | None = Field(
-        default=None, description="The Keycloak version the server reports, e.g. 26.5.2."
+        default=None, description="The Keycloak version the server reports, e.g. 26.7.3."
     )
     circuit_breaker: str | None = Field(
         default=None,

@@ -41,7 +41,7 @@ def cond(type_: str, status: str, reason: str, message: str = "", gen: int = 2) 
     }
 
 
-READY = cond("Ready", "True", "Succeeded", "Realm demo is in sync with Keycloak 26.5.2")
+READY = cond("Ready", "True", "Succeeded", "Realm demo is in sync with Keycloak 26.7.3")
 
 
 def test_ready_at_the_current_generation_is_current() -> None:

@@ -399,6 +399,9 @@ class KeycloakRealmSpec(ManagedObjectSpec):
         ),
         json_schema_extra=list_map("name"),
     )
+    # --- settings and policies (realm settings helper) ---
+    # --- groups, default groups, default roles, user profile (groups helper) ---
+    # --- client scopes, scope mappings, required actions, organizations (scopes helper) ---
     client_authorization_grants: list[ClientAuthorizationGrant] | None = Field(
         default=None,
         max_length=64,

@@ -40,7 +40,6 @@ from .ownership import Ownership, claim
 from .parents import RealmParent, realm_missing, realm_parent
 from .plan import Change, Plan, Target, Verb
 from .reasons import Problem
-from .reporting import Outcome
 from .role_mappings import Subject, plan_mappings
 from .roles import ObservedRoles, observe_roles, plan_roles
 from .skeleton import KindReconciler, observing, owner_of
@@ -266,15 +265,8 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
 
     # --- report -----------------------------------------------------------------------
 
-    def ready(self, cr: KeycloakClient, observed: ObservedClient) -> Outcome:
-        if observed.client is None:
-            return Outcome(
-                False,
-                reasons.NOT_FOUND_IN_KEYCLOAK,
-                f"managementPolicy Observe: client {cr.spec.client_id!r} does not exist in "
-                "Keycloak",
-            )
-        return super().ready(cr, observed)
+    def found(self, observed: ObservedClient) -> bool:
+        return observed.client is not None
 
     def status(
         self, cr: KeycloakClient, parents: RealmParent, observed: ObservedClient

@@ -5,13 +5,14 @@ the realm (one GET), the SMTP password Secret, the roles -> plan:
 `realm_plan.realm_update` (only the differing fields) and the role child set ->
 the skeleton applies -> status: realmId, keycloakVersion.
 
-Child sets: roles are owned-only; a role's composites are authoritative when set.
+Sections behind their own endpoints (`realm_sections.SECTIONS`): roles
+(owned-only; a role's composites authoritative when set).
 """
 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from keycloak_controller.api import KeycloakRealm, KeycloakRealmStatus
 from keycloak_controller.keycloak import errors as kc_errors
@@ -23,9 +24,9 @@ from .ownership import Ownership, claim
 from .parents import KeycloakParent, keycloak_parent
 from .plan import Plan, Verb
 from .realm_plan import desired_realm, realm_update, smtp_password_digest
+from .realm_section import RealmScope, RealmSection
+from .realm_sections import SECTIONS
 from .reasons import Problem
-from .reporting import Outcome
-from .roles import ObservedRoles, observe_roles, plan_roles
 from .skeleton import KindReconciler, observing, owner_of
 
 
@@ -33,7 +34,11 @@ from .skeleton import KindReconciler, observing, owner_of
 class ObservedRealm:
     realm: RealmRepresentation | None
     smtp_password: Secret | None = None
-    roles: ObservedRoles | None = None
+    sections: list[RealmSection] = field(default_factory=list)
+
+
+def owner_tag(cr: KeycloakRealm) -> str:
+    return f"KeycloakRealm/{cr.metadata.namespace}/{cr.metadata.name}"
 
 
 class RealmReconciler(KindReconciler[KeycloakRealm, KeycloakParent, ObservedRealm]):
@@ -62,10 +67,11 @@ class RealmReconciler(KindReconciler[KeycloakRealm, KeycloakParent, ObservedReal
             actual = parents.admin.realms.get(spec.realm_name)
         except kc_errors.NotFound:
             return ObservedRealm(None, password)
-        roles = None
-        if spec.roles is not None:
-            roles = observe_roles(parents.admin, spec.realm_name, spec.roles)
-        return ObservedRealm(actual, password, roles)
+        scope = RealmScope(parents.admin, spec.realm_name, owner_tag(cr))
+        sections = [section(scope, spec) for section in SECTIONS if section.managed(spec)]
+        for section in sections:
+            section.observe()
+        return ObservedRealm(actual, password, sections)
 
     def plan(self, cr: KeycloakRealm, parents: KeycloakParent, observed: ObservedRealm) -> Plan:
         spec = cr.spec
@@ -89,20 +95,12 @@ class RealmReconciler(KindReconciler[KeycloakRealm, KeycloakParent, ObservedReal
         if update is not None:
             fields = sorted(update.model_dump(by_alias=True, exclude_none=True).keys() - {"realm"})
             plan.add(", ".join(fields), Verb.UPDATE, lambda: admin.realms.update(name, update))
-        if spec.roles is not None and observed.roles is not None:
-            tag = f"KeycloakRealm/{cr.metadata.namespace}/{cr.metadata.name}"
-            plan.extend(plan_roles(admin, name, spec.roles, observed.roles, tag))
+        for section in observed.sections:
+            plan.extend(section.plan())
         return plan
 
-    def ready(self, cr: KeycloakRealm, observed: ObservedRealm) -> Outcome:
-        if observed.realm is None:
-            return Outcome(
-                False,
-                reasons.NOT_FOUND_IN_KEYCLOAK,
-                f"managementPolicy Observe: realm {cr.spec.realm_name!r} does not exist in "
-                "Keycloak",
-            )
-        return super().ready(cr, observed)
+    def found(self, observed: ObservedRealm) -> bool:
+        return observed.realm is not None
 
     def status(
         self, cr: KeycloakRealm, parents: KeycloakParent, observed: ObservedRealm

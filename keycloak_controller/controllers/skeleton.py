@@ -117,6 +117,10 @@ class KindReconciler(abc.ABC, Generic[CR, P, O]):
         """Extra conditions beside Ready (the Keycloak kind's AdapterWarnings)."""
         return []
 
+    def found(self, observed: O) -> bool:
+        """Whether the kind's own Keycloak object exists (Observe reports it missing)."""
+        return True
+
     def ready(self, cr: CR, observed: O) -> Outcome:
         return Outcome(True, reasons.SUCCEEDED, f"{self.describe(cr)} is in sync")
 
@@ -158,7 +162,13 @@ class KindReconciler(abc.ABC, Generic[CR, P, O]):
             if observing(cr):
                 extra.append(in_sync_condition(plan))
                 remove = []
-                if outcome.ready:
+                if not self.found(observed):
+                    outcome = Outcome(
+                        False,
+                        reasons.NOT_FOUND_IN_KEYCLOAK,
+                        f"managementPolicy Observe: {self.describe(cr)} does not exist in Keycloak",
+                    )
+                elif outcome.ready:
                     outcome = Outcome(
                         True,
                         reasons.OBSERVED,

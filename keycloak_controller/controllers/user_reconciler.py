@@ -53,7 +53,6 @@ from .ownership import Ownership, claim
 from .parents import RealmParent, realm_missing, realm_parent
 from .plan import Change, Plan, Verb
 from .reasons import Problem
-from .reporting import Outcome
 from .role_mappings import Subject, plan_mappings
 from .skeleton import KindReconciler, observing, owner_of
 
@@ -343,14 +342,8 @@ class UserReconciler(KindReconciler[KeycloakUser, RealmParent, ObservedUser]):
 
     # --- report -----------------------------------------------------------------------
 
-    def ready(self, cr: KeycloakUser, observed: ObservedUser) -> Outcome:
-        if observed.user is None:
-            return Outcome(
-                False,
-                reasons.NOT_FOUND_IN_KEYCLOAK,
-                f"managementPolicy Observe: user {cr.spec.username!r} does not exist in Keycloak",
-            )
-        return super().ready(cr, observed)
+    def found(self, observed: ObservedUser) -> bool:
+        return observed.user is not None
 
     def status(
         self, cr: KeycloakUser, parents: RealmParent, observed: ObservedUser

@@ -12,12 +12,14 @@ from keycloak_controller.keycloak.models import (
     ClientRepresentation,
     ClientScopeRepresentation,
     CredentialRepresentation,
+    MappingsRepresentation,
     ProtocolMapperRepresentation,
+    RoleRepresentation,
     UserRepresentation,
 )
 from keycloak_controller.keycloak.paging import DEFAULT_PAGE_SIZE, iter_pages
 from keycloak_controller.keycloak.resources.base import Resource
-from keycloak_controller.keycloak.transport import KeycloakTransport
+from keycloak_controller.keycloak.transport import KeycloakTransport, api_path
 
 
 class Clients(Resource):
@@ -126,6 +128,67 @@ class ClientScopes(Resource):
 
     def delete(self, realm: str, scope_id: str) -> None:
         self._delete(self.path(realm, "client-scopes", scope_id))
+
+    # -- scope mappings (roles mapped to a client scope) ---------------------
+
+    def _mappings(self, realm: str, scope_id: str, client_uuid: str | None) -> str:
+        base = ("client-scopes", scope_id, "scope-mappings")
+        if client_uuid is None:
+            return self.path(realm, *base, "realm")
+        return self.path(realm, *base, "clients", client_uuid)
+
+    def scope_mappings(self, realm: str, scope_id: str) -> MappingsRepresentation:
+        """The realm and client roles mapped to the scope, in one call."""
+        path = self.path(realm, "client-scopes", scope_id, "scope-mappings")
+        data = self._t.request_json("GET", path) or {}
+        return self._parse(Kind.ROLE_MAPPINGS, MappingsRepresentation, data)
+
+    def add_scope_mappings(
+        self,
+        realm: str,
+        scope_id: str,
+        roles: builtins.list[RoleRepresentation],
+        client_uuid: str | None = None,
+    ) -> None:
+        self._send_roles("POST", self._mappings(realm, scope_id, client_uuid), roles)
+
+    def remove_scope_mappings(
+        self,
+        realm: str,
+        scope_id: str,
+        roles: builtins.list[RoleRepresentation],
+        client_uuid: str | None = None,
+    ) -> None:
+        self._send_roles("DELETE", self._mappings(realm, scope_id, client_uuid), roles)
+
+    # -- the realm's default and optional client scopes ----------------------
+
+    @staticmethod
+    def _realm_default(optional: bool) -> str:
+        return "default-optional-client-scopes" if optional else "default-default-client-scopes"
+
+    def realm_defaults(
+        self, realm: str, *, optional: bool = False
+    ) -> builtins.list[ClientScopeRepresentation]:
+        """The scopes new clients get as default (or optional) scopes."""
+        path = self.path(realm, self._realm_default(optional))
+        return self._list(Kind.CLIENT_SCOPE, ClientScopeRepresentation, path)
+
+    def add_realm_default(self, realm: str, scope_id: str, *, optional: bool = False) -> None:
+        self._t.request("PUT", self.path(realm, self._realm_default(optional), scope_id))
+
+    def remove_realm_default(self, realm: str, scope_id: str, *, optional: bool = False) -> None:
+        self._t.request("DELETE", self.path(realm, self._realm_default(optional), scope_id))
+
+    def protocol_mapper_types(self) -> dict[str, set[str]]:
+        """The installed protocol mapper types per protocol (from /admin/serverinfo)."""
+        data = self._t.request_json("GET", api_path("admin", "serverinfo"))
+        types = data.get("protocolMapperTypes") if isinstance(data, dict) else None
+        return {
+            protocol: {str(t.get("id")) for t in entries if isinstance(t, dict)}
+            for protocol, entries in (types or {}).items()
+            if isinstance(entries, list)
+        }
 
 
 class ProtocolMappers(Resource):

@@ -1,0 +1,107 @@
+"""Pure planning of realm client scopes and the realm's default/optional scopes."""
+
+from __future__ import annotations
+
+import pytest
+
+from keycloak_controller.api.realm_scopes import ClientScope, ScopeProtocolMapper
+from keycloak_controller.controllers.realm_client_scopes import (
+    SCOPE_OWNER,
+    desired_attributes,
+    duplicates,
+    mapper_set,
+    new_scope,
+    scope_equal,
+    scope_set,
+    updated_scope,
+)
+from keycloak_controller.controllers.realm_scope_defaults import defaults_set, wanted_names
+from keycloak_controller.controllers.reasons import Problem
+from keycloak_controller.keycloak.models import (
+    ClientScopeRepresentation,
+    ProtocolMapperRepresentation,
+)
+
+TAG = "KeycloakRealm/ns/realm"
+
+
+def scope(name: str, **attributes: str) -> ClientScopeRepresentation:
+    return ClientScopeRepresentation(
+        id=f"id-{name}", name=name, protocol="openid-connect", attributes=attributes
+    )
+
+
+def test_typed_fields_are_scope_attributes_and_win_over_the_map() -> None:
+    want = ClientScope.model_validate(
+        {
+            "name": "tier",
+            "includeInTokenScope": False,
+            "guiOrder": 3,
+            "consentScreenText": "Tier",
+            "attributes": {"gui.order": "9", "other": "x"},
+        }
+    )
+    assert desired_attributes(want) == {
+        "gui.order": "3",
+        "other": "x",
+        "include.in.token.scope": "false",
+        "consent.screen.text": "Tier",
+    }
+
+
+def test_equality_is_one_sided() -> None:
+    have = scope("profile", **{"consent.screen.text": "${profileScopeConsentText}", "x": "1"})
+    assert scope_equal(ClientScope(name="profile"), have)
+    assert not scope_equal(ClientScope(name="profile", consent_screen_text="Hi"), have)
+    assert not scope_equal(ClientScope(name="profile", protocol="saml"), have)
+    assert scope_equal(ClientScope(name="profile", description=""), have)
+
+
+def test_only_owned_scopes_are_deleted_and_built_ins_never() -> None:
+    actual = [
+        scope("profile", **{SCOPE_OWNER: TAG}),  # even tagged, a built-in stays
+        scope("mine", **{SCOPE_OWNER: TAG}),
+        scope("theirs", **{SCOPE_OWNER: "KeycloakRealm/other/realm"}),
+        scope("handmade"),
+    ]
+    plan = scope_set(TAG).plan([ClientScope(name="new")], actual)
+    assert [s.name for s in plan.delete] == ["mine"]
+    assert [s.name for s in plan.create] == ["new"]
+
+
+def test_a_new_scope_is_tagged_and_an_update_adopts_nothing() -> None:
+    want = ClientScope(name="profile", description="Profile")
+    created = new_scope(want, TAG)
+    assert created.protocol == "openid-connect"
+    assert (created.attributes or {})[SCOPE_OWNER] == TAG
+    have = scope("profile", **{"display.on.consent.screen": "true"})
+    have.protocol_mappers = [ProtocolMapperRepresentation(name="m")]
+    body = updated_scope(want, have)
+    assert body.attributes == {"display.on.consent.screen": "true"}
+    assert body.protocol_mappers is None and body.description == "Profile"
+
+
+def test_mappers_are_authoritative() -> None:
+    want = [ScopeProtocolMapper(name="a", protocol_mapper="t", config={"k": "v"})]
+    have = [
+        ProtocolMapperRepresentation(name="a", protocol_mapper="t", config={"k": "v", "o": "1"}),
+        ProtocolMapperRepresentation(name="b", protocol_mapper="t"),
+    ]
+    plan = mapper_set("s").plan(want, have)
+    assert not plan.create and not plan.update and [m.name for m in plan.delete] == ["b"]
+
+
+def test_unknown_default_scopes_are_refused_by_field_and_pending_ones_wait() -> None:
+    assert wanted_names("defaultClientScopes", ["a", "new"], {"a", "b"}, {"new"}) == ["a"]
+    with pytest.raises(Problem, match=r"spec.optionalClientScopes: unknown .*'nope'"):
+        wanted_names("optionalClientScopes", ["a", "nope"], {"a"}, set())
+
+
+def test_realm_defaults_are_authoritative() -> None:
+    plan = defaults_set(optional=False).plan(["a", "c"], ["a", "b"])
+    assert plan.create == ["c"] and plan.delete == ["b"]
+
+
+def test_duplicates() -> None:
+    assert duplicates(["a", "b", "a"]) == ["a"]
+    assert duplicates(["a"]) == []

@@ -37,6 +37,35 @@ class Groups(Resource):
         params = {"first": first, "max": max, "briefRepresentation": False}
         return self._list(Kind.GROUP, GroupRepresentation, path, params)
 
+    def iter_children(
+        self, realm: str, group_id: str, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> Iterator[GroupRepresentation]:
+        """Every direct subgroup (the endpoint pages, 10 by default on Keycloak 24)."""
+        return iter_pages(
+            lambda first, size: self.children(realm, group_id, first=first, max=size), page_size
+        )
+
+    def iter_tree(
+        self, realm: str, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> Iterator[GroupRepresentation]:
+        """Every group at any depth, parents before their subgroups."""
+        pending = list(self.iter_all(realm, page_size))
+        while pending:
+            group = pending.pop(0)
+            yield group
+            if group.id and group.sub_group_count != 0:
+                pending.extend(self.iter_children(realm, group.id, page_size))
+
+    def default_groups(self, realm: str) -> builtins.list[GroupRepresentation]:
+        """The groups every new user joins."""
+        return self._list(Kind.GROUP, GroupRepresentation, self.path(realm, "default-groups"))
+
+    def add_default_group(self, realm: str, group_id: str) -> None:
+        self._t.request("PUT", self.path(realm, "default-groups", group_id))
+
+    def remove_default_group(self, realm: str, group_id: str) -> None:
+        self._delete(self.path(realm, "default-groups", group_id))
+
     def get(self, realm: str, group_id: str) -> GroupRepresentation:
         return self._get(Kind.GROUP, GroupRepresentation, self.path(realm, "groups", group_id))
 

@@ -5,14 +5,20 @@ from __future__ import annotations
 from typing import Literal
 
 from keycloak_controller.keycloak.adapters import Kind
-from keycloak_controller.keycloak.errors import NotFound
+from keycloak_controller.keycloak.errors import NotFound, UnsupportedByVersion
 from keycloak_controller.keycloak.models import (
     AuthenticationExecutionInfoRepresentation,
     AuthenticationFlowRepresentation,
     AuthenticatorConfigRepresentation,
     RequiredActionProviderRepresentation,
 )
+
+# Not re-exported by keycloak.models (a file other work edits too); from the generated module.
+from keycloak_controller.keycloak.models.generated import RequiredActionConfigRepresentation
 from keycloak_controller.keycloak.resources.base import Resource
+
+# The /required-actions/{alias}/config endpoints (configurable required actions).
+REQUIRED_ACTION_CONFIG_SINCE = "25.0"
 
 
 class Authentication(Resource):
@@ -180,6 +186,35 @@ class Authentication(Resource):
     def move_required_action(self, realm: str, alias: str, *, up: bool) -> None:
         step = "raise-priority" if up else "lower-priority"
         self._t.request("POST", self._base(realm, "required-actions", alias, step))
+
+    def unregistered_required_actions(self, realm: str) -> list[dict[str, str]]:
+        """Installed required-action providers not registered in the realm
+        (`providerId` and `name` of each)."""
+        data = self._t.request_json("GET", self._base(realm, "unregistered-required-actions"))
+        return [
+            {str(k): str(v) for k, v in item.items()}
+            for item in data or []
+            if isinstance(item, dict)
+        ]
+
+    def _config_path(self, realm: str, alias: str) -> str:
+        if self.adapter.older_than(REQUIRED_ACTION_CONFIG_SINCE):
+            raise UnsupportedByVersion(
+                f"required-action configuration is not available in Keycloak "
+                f"{self.adapter.version} (added in {REQUIRED_ACTION_CONFIG_SINCE})"
+            )
+        return self._base(realm, "required-actions", alias, "config")
+
+    def required_action_config(self, realm: str, alias: str) -> RequiredActionConfigRepresentation:
+        """A required action's configuration (25+; UnsupportedByVersion before)."""
+        path = self._config_path(realm, alias)
+        data = self._t.request_json("GET", path) or {}
+        return self._parse(Kind.REQUIRED_ACTION, RequiredActionConfigRepresentation, data)
+
+    def update_required_action_config(
+        self, realm: str, alias: str, config: RequiredActionConfigRepresentation
+    ) -> None:
+        self._update(Kind.REQUIRED_ACTION, self._config_path(realm, alias), config)
 
 
 def _location_id(location: str | None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from keycloak_controller.api.realm_required_actions import RequiredAction
 from keycloak_controller.api.realm_scopes import ClientScope, ScopeProtocolMapper
 from keycloak_controller.controllers.realm_client_scopes import (
     SCOPE_OWNER,
@@ -15,11 +16,17 @@ from keycloak_controller.controllers.realm_client_scopes import (
     scope_set,
     updated_scope,
 )
+from keycloak_controller.controllers.realm_required_actions import (
+    ACTIONS,
+    config_equal,
+    updated_action,
+)
 from keycloak_controller.controllers.realm_scope_defaults import defaults_set, wanted_names
 from keycloak_controller.controllers.reasons import Problem
 from keycloak_controller.keycloak.models import (
     ClientScopeRepresentation,
     ProtocolMapperRepresentation,
+    RequiredActionProviderRepresentation,
 )
 
 TAG = "KeycloakRealm/ns/realm"
@@ -105,3 +112,39 @@ def test_realm_defaults_are_authoritative() -> None:
 def test_duplicates() -> None:
     assert duplicates(["a", "b", "a"]) == ["a"]
     assert duplicates(["a"]) == []
+
+
+# --- required actions ------------------------------------------------------------
+
+
+def test_required_actions_are_additive_and_compared_one_sided() -> None:
+    have = [
+        RequiredActionProviderRepresentation(alias="A", enabled=True, priority=1),
+        RequiredActionProviderRepresentation(alias="B", enabled=False, priority=2),
+    ]
+    plan = ACTIONS.plan(
+        [
+            RequiredAction(alias="A"),
+            RequiredAction(alias="B", enabled=True),
+            RequiredAction(alias="C"),
+        ],
+        have,
+    )
+    assert [a.alias for a in plan.create] == ["C"]
+    assert [w.alias for w, _ in plan.update] == ["B"]
+    assert plan.delete == []
+
+
+def test_an_updated_action_keeps_what_the_spec_does_not_set() -> None:
+    have = RequiredActionProviderRepresentation(
+        alias="A", name="A name", enabled=True, default_action=False, priority=3
+    )
+    body = updated_action(RequiredAction(alias="A", priority=9), have)
+    assert (body.name, body.enabled, body.default_action, body.priority) == (
+        "A name",
+        True,
+        False,
+        9,
+    )
+    assert config_equal({"k": "1"}, {"k": "1", "other": "x"})
+    assert not config_equal({"k": "1"}, {})

@@ -40,7 +40,7 @@ class Groups(Resource):
     def iter_children(
         self, realm: str, group_id: str, page_size: int = DEFAULT_PAGE_SIZE
     ) -> Iterator[GroupRepresentation]:
-        """Every direct subgroup (the endpoint pages, 10 by default on Keycloak 24)."""
+        """Every direct subgroup, page by page (the children endpoint pages its answers)."""
         return iter_pages(
             lambda first, size: self.children(realm, group_id, first=first, max=size), page_size
         )

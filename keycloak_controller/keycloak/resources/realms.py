@@ -106,3 +106,22 @@ class Realms(Resource):
         """Replace the realm's own client profiles (global ones are read-only)."""
         path = self.path(realm, "client-policies", "profiles")
         self._update(Kind.CLIENT_PROFILES, path, profiles)
+
+    # -- localization message bundles (the realm's own texts) ------------------
+
+    def localization_locales(self, realm: str) -> builtins.list[str]:
+        """Locales that have realm texts."""
+        data = self._t.request_json("GET", self.path(realm, "localization"))
+        return [str(locale) for locale in data or []]
+
+    def localization_texts(self, realm: str, locale: str) -> dict[str, str]:
+        """The realm's own texts for `locale` (not the theme's), key -> text."""
+        data = self._t.request_json("GET", self.path(realm, "localization", locale))
+        return {str(k): str(v) for k, v in (data or {}).items()}
+
+    def set_localization_texts(self, realm: str, locale: str, texts: dict[str, str]) -> None:
+        """Create or update texts of `locale`; other keys are kept."""
+        self._t.request("POST", self.path(realm, "localization", locale), json=texts)
+
+    def delete_localization_text(self, realm: str, locale: str, key: str) -> None:
+        self._delete(self.path(realm, "localization", locale, key))

@@ -1,9 +1,11 @@
-"""Pure planning of realm client scopes and the realm's default/optional scopes."""
+"""Pure planning of the scopes helper's realm sections: client scopes, the realm's
+default/optional scopes, required actions and organizations."""
 
 from __future__ import annotations
 
 import pytest
 
+from keycloak_controller.api.realm_organizations import Organization
 from keycloak_controller.api.realm_required_actions import RequiredAction
 from keycloak_controller.api.realm_scopes import ClientScope, ScopeProtocolMapper
 from keycloak_controller.controllers.realm_client_scopes import (
@@ -16,6 +18,12 @@ from keycloak_controller.controllers.realm_client_scopes import (
     scope_set,
     updated_scope,
 )
+from keycloak_controller.controllers.realm_organizations import (
+    ORG_OWNER,
+    new_org,
+    org_set,
+    updated_org,
+)
 from keycloak_controller.controllers.realm_required_actions import (
     ACTIONS,
     config_equal,
@@ -25,6 +33,8 @@ from keycloak_controller.controllers.realm_scope_defaults import defaults_set, w
 from keycloak_controller.controllers.reasons import Problem
 from keycloak_controller.keycloak.models import (
     ClientScopeRepresentation,
+    OrganizationDomainRepresentation,
+    OrganizationRepresentation,
     ProtocolMapperRepresentation,
     RequiredActionProviderRepresentation,
 )
@@ -148,3 +158,41 @@ def test_an_updated_action_keeps_what_the_spec_does_not_set() -> None:
     )
     assert config_equal({"k": "1"}, {"k": "1", "other": "x"})
     assert not config_equal({"k": "1"}, {})
+
+
+# --- organizations ---------------------------------------------------------------
+
+
+def test_organizations_are_owned_only_and_domains_authoritative() -> None:
+    mine = OrganizationRepresentation(name="mine", attributes={ORG_OWNER: [TAG]})
+    theirs = OrganizationRepresentation(name="theirs", attributes={})
+    have = OrganizationRepresentation(
+        name="acme",
+        domains=[OrganizationDomainRepresentation(name="a.example", verified=True)],
+        attributes={"x": ["1"]},
+    )
+    want = Organization.model_validate(
+        {"name": "acme", "domains": [{"name": "a.example", "verified": True}]}
+    )
+    plan = org_set(TAG, compare_alias=True).plan([want], [mine, theirs, have])
+    assert [o.name for o in plan.delete] == ["mine"] and not plan.update and not plan.create
+    moved = Organization.model_validate({"name": "acme", "domains": [{"name": "b.example"}]})
+    assert org_set(TAG, compare_alias=True).plan([moved], [have]).update
+
+
+def test_alias_is_not_compared_where_the_server_lacks_it() -> None:
+    have = OrganizationRepresentation(name="acme")
+    want = Organization(name="acme", alias="acme")
+    assert org_set(TAG, compare_alias=False).plan([want], [have]).update == []
+    assert org_set(TAG, compare_alias=True).plan([want], [have]).update
+
+
+def test_an_updated_organization_keeps_attributes_and_drops_members() -> None:
+    have = OrganizationRepresentation(
+        id="1", name="acme", attributes={ORG_OWNER: [TAG]}, members=[], identity_providers=[]
+    )
+    body = updated_org(Organization(name="acme", attributes={"t": ["g"]}), have)
+    assert body.attributes == {ORG_OWNER: [TAG], "t": ["g"]}
+    assert body.members is None and body.identity_providers is None
+    created = new_org(Organization(name="n"), TAG)
+    assert created.enabled is True and created.domains == []

@@ -1,0 +1,66 @@
+"""A realm's organizations (Keycloak 26+, a preview feature in 25) as `KeycloakRealm`
+spec fields."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from .base import MAX_LIST, MAX_NAME, MAX_TEXT, SpecModel, list_map
+
+ORGANIZATIONS_DESCRIPTION = (
+    "The realm's organizations, by name (Keycloak 26+; 25 needs the server's "
+    "--features=organization; refused as IncompatibleVersion on 24). Needs "
+    "organizationsEnabled. Unset: not managed. Owned-only: items this resource created are "
+    "removed when no longer listed; items created elsewhere are left alone."
+)
+
+
+class OrganizationDomain(SpecModel):
+    """An internet domain of the organization."""
+
+    name: str = Field(min_length=1, max_length=MAX_NAME, description="The domain, e.g. acme.com.")
+    verified: bool = Field(default=False, description="The domain is verified.")
+
+
+class Organization(SpecModel):
+    """An organization; unset fields are left as Keycloak has them."""
+
+    name: str = Field(min_length=1, max_length=MAX_NAME, description="The name, unique.")
+    alias: str | None = Field(
+        default=None,
+        max_length=MAX_NAME,
+        description="The alias (Keycloak 26+; not sent to 25). Keycloak does not allow "
+        "changing it once set.",
+    )
+    description: str | None = Field(default=None, max_length=MAX_TEXT, description="Description.")
+    enabled: bool | None = Field(default=None, description="Members can log in through it.")
+    domains: list[OrganizationDomain] | None = Field(
+        default=None,
+        max_length=MAX_LIST,
+        description="The organization's domains. Unset: not managed. Authoritative: when set, "
+        "anything not listed is removed.",
+        json_schema_extra=list_map("name"),
+    )
+    attributes: dict[str, list[Annotated[str, Field(max_length=MAX_TEXT)]]] | None = Field(
+        default=None,
+        description="Attributes: a map from name to values. Only the listed keys are managed.",
+    )
+
+
+def organizations_field() -> Any:
+    return Field(
+        default=None,
+        max_length=MAX_LIST,
+        description=ORGANIZATIONS_DESCRIPTION,
+        json_schema_extra=list_map("name"),
+    )
+
+
+def organizations_enabled_field() -> Any:
+    return Field(
+        default=None,
+        description="Enable organizations in the realm (Keycloak 26+, preview in 25). Unset: "
+        "not managed.",
+    )

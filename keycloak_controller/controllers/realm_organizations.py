@@ -9,7 +9,8 @@
 - Versions: 26+ fully; 25 behind its preview feature (the adapter warns, and drops
   `alias`, which 25 lacks, so it is not compared there); 24 has no organizations:
   this section plans one change that refuses (UnsupportedByVersion ->
-  IncompatibleVersion) and writes nothing. It runs after the other sections' changes
+  IncompatibleVersion) and writes nothing, unless the spec asks for none (flag false
+  or unset, no organizations listed). It runs after the other sections' changes
   before it, so those still apply; the realm is not Ready until the spec stops asking
   for organizations there.
 """
@@ -136,6 +137,9 @@ class OrganizationsSection(RealmSection):
     def plan(self) -> list[Change]:
         admin, realm, tag = self.scope.admin, self.scope.realm, self.scope.owner_tag
         observed = self.observed
+        asks = self.spec.organizations_enabled or bool(self.spec.organizations)
+        if not observed.supported and not asks:
+            return []  # nothing to refuse: organizations off and none listed
         if not observed.supported:
 
             def refuse() -> None:

@@ -79,6 +79,10 @@ def test_organizations_lifecycle_on_every_version(
             assert "organizations are not available in Keycloak 24" in message
             # The realm's other sections still applied.
             assert admin.client_scopes.find(realm, "still-applied") is not None
+            # Asking for none (flag off, empty list) is not refused: Ready again.
+            off = {"spec": {"organizationsEnabled": False, "organizations": []}}
+            kube.patch("keycloakrealms", ns, "realm", off)
+            wait_until(lambda: kube.is_ready("keycloakrealms", ns, "realm"), TIMEOUT, "Ready")
             return
 
         wait_until(lambda: kube.is_ready("keycloakrealms", ns, "realm"), TIMEOUT, "orgs")

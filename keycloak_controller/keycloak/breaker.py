@@ -70,10 +70,12 @@ class CircuitBreaker:
             if self._state is BreakerState.HALF_OPEN and not self._probe_in_flight:
                 self._probe_in_flight = True  # this caller is the probe
                 return
-            remaining = max(0.0, self._reset_timeout - (self._clock() - self._opened_at))
+            # The message ends up in status conditions: nothing in it may change from
+            # one call to the next (a countdown, a failure count), or every retry while
+            # Keycloak is down rewrites the status of every object that depends on it.
             raise CircuitOpen(
-                f"circuit breaker for Keycloak {self.instance} is open after "
-                f"{self._failures} consecutive failures; next probe in {remaining:.1f}s"
+                f"circuit breaker for Keycloak {self.instance} is open after repeated "
+                f"failures; it probes Keycloak again every {self._reset_timeout:g}s"
             )
 
     def record_success(self) -> None:

@@ -608,12 +608,13 @@ def test_long_run_with_short_token_lifespan(
         settings=TransportSettings(),
     )
     with realm_client:
+        # At least 21 calls spread over at least 7 s (three and a half token lifetimes):
+        # a loaded machine makes each call slower, not the run shorter.
         deadline = time.monotonic() + 7
         calls = 0
-        while time.monotonic() < deadline:
+        while calls <= 20 or time.monotonic() < deadline:
             assert realm_client.groups.list(realm_any) == []
             calls += 1
             time.sleep(0.2)
         tokens = realm_client.transport.tokens
-        assert calls > 20
         assert tokens.grants + tokens.refreshes >= 3, (tokens.grants, tokens.refreshes)

@@ -24,6 +24,7 @@ from keycloak_controller.api.realm import KeycloakRealmSpec
 from keycloak_controller.api.realm_organizations import Organization
 from keycloak_controller.keycloak import errors as kc_errors
 from keycloak_controller.keycloak.adapters import Kind
+from keycloak_controller.keycloak.client import KeycloakAdmin
 from keycloak_controller.keycloak.models import (
     OrganizationDomainRepresentation,
     OrganizationRepresentation,
@@ -105,6 +106,19 @@ def updated_org(want: Organization, have: OrganizationRepresentation) -> Organiz
     return body
 
 
+def _full(
+    admin: KeycloakAdmin, realm: str, org: OrganizationRepresentation
+) -> OrganizationRepresentation | None:
+    """26.0's list leaves attributes (the owner tag) out: read those one by one (None:
+    deleted meanwhile)."""
+    if org.attributes is not None or not org.id:
+        return org
+    try:
+        return admin.organizations.get(realm, org.id)
+    except kc_errors.NotFound:
+        return None
+
+
 @dataclass
 class ObservedOrganizations:
     supported: bool
@@ -127,10 +141,10 @@ class OrganizationsSection(RealmSection):
         enabled = bool(admin.realms.get(realm).organizations_enabled)
         observed = ObservedOrganizations(True, enabled)
         if enabled and self.spec.organizations is not None:
-            # 26.0's list leaves attributes (the owner tag) out: read those one by one.
             observed.actual = [
-                o if o.attributes is not None or not o.id else admin.organizations.get(realm, o.id)
+                full
                 for o in admin.organizations.iter_all(realm)
+                if (full := _full(admin, realm, o)) is not None
             ]
         self.observed = observed
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from keycloak_controller.controllers.realm_organizations import ORG_OWNER
 from keycloak_controller.keycloak.client import KeycloakAdmin
+from keycloak_controller.keycloak.errors import NotFound
 from keycloak_controller.keycloak.models import (
     OrganizationDomainRepresentation,
     OrganizationRepresentation,
@@ -43,7 +44,12 @@ def acme(**extra: Any) -> dict[str, Any]:
 def org(admin: KeycloakAdmin, realm: str, name: str) -> OrganizationRepresentation | None:
     found = next((o for o in admin.organizations.iter_all(realm) if o.name == name), None)
     # A full read: 26.0's list leaves the attributes out.
-    return admin.organizations.get(realm, found.id) if found and found.id else None
+    if found is None or not found.id:
+        return None
+    try:
+        return admin.organizations.get(realm, found.id)
+    except NotFound:
+        return None  # deleted between the list and the read
 
 
 def test_organizations_lifecycle_on_every_version(

@@ -20,6 +20,7 @@ from .base import (
     MAX_LIST,
     MAX_NAME,
     MAX_TEXT,
+    MAX_URL,
     SpecModel,
     cel,
     immutable,
@@ -39,6 +40,37 @@ from .common import (
     ResourceStatus,
     SecretKeySelector,
 )
+from .realm_groups import (
+    DEFAULT_GROUPS_DESCRIPTION,
+    DEFAULT_GROUPS_EXTRA,
+    DEFAULT_ROLES_DESCRIPTION,
+    GROUPS_DESCRIPTION,
+    GROUPS_EXTRA,
+    DefaultRoles,
+    Group,
+    GroupPath,
+)
+from .realm_organizations import (
+    Organization,
+    organizations_enabled_field,
+    organizations_field,
+)
+from .realm_policies import (
+    BrowserSecurityHeaders,
+    OtpPolicy,
+    PasswordPolicies,
+    WebAuthnPasswordlessPolicy,
+    WebAuthnPolicy,
+)
+from .realm_required_actions import RequiredAction, required_actions_field
+from .realm_scopes import (  # scopes helper
+    CLIENT_SCOPES_DESCRIPTION,
+    ClientScope,
+    ScopeNames,
+    scope_names_field,
+)
+from .realm_settings import AdditionalSettings, additional_settings_field
+from .realm_user_profile import USER_PROFILE_DESCRIPTION, UserProfile
 from .roles import Role
 
 Seconds = Annotated[int, Field(ge=0, le=INT32_MAX, json_schema_extra={"format": "int32"})]
@@ -193,6 +225,13 @@ class SessionSettings(SpecModel):
     client_session_max_lifespan: Seconds | None = Field(
         default=None, description="Client session maximum lifetime, in seconds (0: SSO's)."
     )
+    client_offline_session_idle_timeout: Seconds | None = Field(
+        default=None, description="Client offline session idle timeout, in seconds (0: realm's)."
+    )
+    client_offline_session_max_lifespan: Seconds | None = Field(
+        default=None,
+        description="Client offline session maximum lifetime, in seconds (0: realm's).",
+    )
 
 
 class Themes(SpecModel):
@@ -233,6 +272,16 @@ class Localization(SpecModel):
         json_schema_extra=list_set(),
     )
     default_locale: Locale | None = Field(default=None, description="The default locale.")
+    messages: dict[str, dict[str, Annotated[str, Field(max_length=MAX_TEXT)]]] | None = Field(
+        default=None,
+        max_length=MAX_LIST,
+        description=(
+            "The realm's own message texts per locale, overriding the theme's, e.g. "
+            "{en: {loginTitle: 'Welcome'}}. Unset: not managed. Authoritative per listed "
+            "locale: when a locale is listed, its texts not listed are removed; locales not "
+            "listed are left alone."
+        ),
+    )
 
 
 class SmtpAuth(SpecModel):
@@ -341,6 +390,11 @@ class KeycloakRealmSpec(ManagedObjectSpec):
                 "the master realm cannot be deleted; set deletionPolicy: Retain",
                 field_path=".deletionPolicy",
             ),
+            CelRule(
+                "!(has(self.passwordPolicy) && has(self.passwordPolicies))",
+                "set either passwordPolicy (the raw expression) or passwordPolicies, not both",
+                field_path=".passwordPolicies",
+            ),
         )
     )
 
@@ -400,8 +454,64 @@ class KeycloakRealmSpec(ManagedObjectSpec):
         json_schema_extra=list_map("name"),
     )
     # --- settings and policies (realm settings helper) ---
+    password_policies: PasswordPolicies | None = Field(
+        default=None,
+        description=(
+            "The password policy as typed rules (instead of passwordPolicy, the raw "
+            "expression; set one of them). Unset: not managed."
+        ),
+    )
+    otp_policy: OtpPolicy | None = Field(
+        default=None, description="One-time password policy. Unset: not managed."
+    )
+    web_authn_policy: WebAuthnPolicy | None = Field(
+        default=None, description="WebAuthn policy (two-factor). Unset: not managed."
+    )
+    web_authn_passwordless_policy: WebAuthnPasswordlessPolicy | None = Field(
+        default=None,
+        description="WebAuthn passwordless policy (passkeys). Unset: not managed.",
+    )
+    browser_security_headers: BrowserSecurityHeaders | None = Field(
+        default=None,
+        description=(
+            "HTTP security headers. Only the listed headers are managed. Unset: not managed."
+        ),
+    )
+    frontend_url: Annotated[str, Field(max_length=MAX_URL)] | None = Field(
+        default=None,
+        description=(
+            "The realm's public URL (the frontendUrl attribute), e.g. "
+            "https://login.example.com; empty: the server's. Unset: not managed."
+        ),
+    )
+    additional_settings: AdditionalSettings | None = additional_settings_field()
     # --- groups, default groups, default roles, user profile (groups helper) ---
+    groups: list[Group] | None = Field(
+        default=None,
+        max_length=MAX_LIST,
+        description=GROUPS_DESCRIPTION,
+        json_schema_extra=GROUPS_EXTRA,
+    )
+    default_groups: list[GroupPath] | None = Field(
+        default=None,
+        max_length=MAX_LIST,
+        description=DEFAULT_GROUPS_DESCRIPTION,
+        json_schema_extra=DEFAULT_GROUPS_EXTRA,
+    )
+    default_roles: DefaultRoles | None = Field(default=None, description=DEFAULT_ROLES_DESCRIPTION)
+    user_profile: UserProfile | None = Field(default=None, description=USER_PROFILE_DESCRIPTION)
     # --- client scopes, scope mappings, required actions, organizations (scopes helper) ---
+    client_scopes: list[ClientScope] | None = Field(
+        default=None,
+        max_length=MAX_LIST,
+        description=CLIENT_SCOPES_DESCRIPTION,
+        json_schema_extra=list_map("name"),
+    )
+    default_client_scopes: ScopeNames | None = scope_names_field("default")
+    optional_client_scopes: ScopeNames | None = scope_names_field("optional")
+    required_actions: list[RequiredAction] | None = required_actions_field()
+    organizations_enabled: bool | None = organizations_enabled_field()
+    organizations: list[Organization] | None = organizations_field()
     client_authorization_grants: list[ClientAuthorizationGrant] | None = Field(
         default=None,
         max_length=64,

@@ -41,6 +41,7 @@ SUB_RESOURCE_KEYS: tuple[str, ...] = (
     "defaultDefaultClientScopes",
     "defaultOptionalClientScopes",
     "organizations",
+    "organizationsEnabled",
     "protocolMappers",
     "userFederationProviders",
     "userFederationMappers",

@@ -4,7 +4,7 @@
   any organization, and re-observed: the organization endpoints answer only once it
   is on.
 - Organizations: OWNED_ONLY, keyed by name; this resource's tag is the organization
-  attribute `keycloak-controller.dev/owner`. Listed fields are kept equal; a listed
+  attribute `keycloak-controller.dev/organization-owner`. Listed fields are kept equal; a listed
   organization's domains are AUTHORITATIVE when set, its attributes additive.
 - Versions: 26+ fully; 25 behind its preview feature (the adapter warns, and drops
   `alias`, which 25 lacks, so it is not compared there); 24 has no organizations:
@@ -37,7 +37,9 @@ from .plan import Change, Verb
 from .realm_section import RealmSection
 from .reasons import INVALID_SPEC, Problem
 
-ORG_OWNER = PREFIX + "owner"
+# Not the groups' `owner` key: Keycloak 25 keeps an organization's attributes on a
+# group of its own, which the groups section would otherwise take for one it made.
+ORG_OWNER = PREFIX + "organization-owner"
 ORGANIZATIONS_REMOVAL = Removal.OWNED_ONLY
 DOMAINS_REMOVAL = Removal.AUTHORITATIVE
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from keycloak_controller.api import KeycloakRealm, KeycloakRealmStatus
 from keycloak_controller.keycloak import errors as kc_errors
+from keycloak_controller.keycloak.adapters import Kind
 from keycloak_controller.keycloak.models import RealmRepresentation
 from keycloak_controller.keycloak.secrets import Secret
 
@@ -81,17 +82,19 @@ class RealmReconciler(KindReconciler[KeycloakRealm, KeycloakParent, ObservedReal
         manage = not observing(cr)
         password = observed.smtp_password
         digest = smtp_password_digest(password, cr.metadata.uid) if password else None
-        desired = desired_realm(spec, owner.attributes() if manage else {}, digest)
+        missing = admin.adapter.MISSING_FIELDS.get(Kind.REALM, {})
+        desired = desired_realm(spec, owner.attributes() if manage else {}, digest, missing)
         plan = Plan()
         actual = observed.realm
         if actual is None:
             if manage:
-                body = realm_update(desired, RealmRepresentation(realm=name), password) or desired
+                new = RealmRepresentation(realm=name)
+                body = realm_update(desired, new, password, missing) or desired
                 plan.add("realm", Verb.CREATE, lambda: admin.realms.create(body), reobserve=True)
             return plan
         if manage:
             claim(owner, f"realm {name!r}", actual.attributes, spec.adopt_existing)
-        update = realm_update(desired, actual, password)
+        update = realm_update(desired, actual, password, missing)
         if update is not None:
             fields = sorted(update.model_dump(by_alias=True, exclude_none=True).keys() - {"realm"})
             plan.add(", ".join(fields), Verb.UPDATE, lambda: admin.realms.update(name, update))

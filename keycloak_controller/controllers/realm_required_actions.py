@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 
 from keycloak_controller.api.realm import KeycloakRealmSpec
 from keycloak_controller.api.realm_required_actions import RequiredAction
-from keycloak_controller.keycloak.models import (
-    RequiredActionProviderRepresentation,
-)
 
 # Not re-exported by keycloak.models (a file other work edits too); from the generated module.
-from keycloak_controller.keycloak.models.generated import RequiredActionConfigRepresentation
+from keycloak_controller.keycloak.models import (
+    RequiredActionConfigRepresentation,
+    RequiredActionProviderRepresentation,
+)
 
 from .childset import ChildSet, Removal, SetOps
 from .plan import Change, Verb

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+from .realm_client_scopes import ClientScopesSection
+from .realm_defaults import DefaultGroupsSection, DefaultRolesSection
+from .realm_groups import GroupsSection
+from .realm_localization import LocalizationSection
+from .realm_organizations import OrganizationsSection
+from .realm_required_actions import RequiredActionsSection
 from .realm_roles import RolesSection
+from .realm_scope_defaults import ScopeDefaultsSection
 from .realm_section import RealmSection
+from .realm_user_profile import UserProfileSection
 
 SECTIONS: tuple[type[RealmSection], ...] = (
     RolesSection,
     # groups helper: groups, default groups, default roles, user profile
+    GroupsSection,
+    DefaultGroupsSection,
+    DefaultRolesSection,
+    UserProfileSection,
     # scopes helper: client scopes, realm default/optional scopes, required actions,
     #   organizations
+    ClientScopesSection,
+    ScopeDefaultsSection,
+    RequiredActionsSection,
+    OrganizationsSection,  # last of these: on 24 its change refuses (see the module)
     # realm settings helper: message bundles
+    LocalizationSection,
 )

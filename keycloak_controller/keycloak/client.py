@@ -33,6 +33,7 @@ from keycloak_controller.keycloak.resources.organizations import Organizations
 from keycloak_controller.keycloak.resources.realms import Realms
 from keycloak_controller.keycloak.resources.role_mappings import RoleMappings
 from keycloak_controller.keycloak.resources.roles import Roles
+from keycloak_controller.keycloak.resources.user_profile import UserProfile
 from keycloak_controller.keycloak.resources.users import Users
 from keycloak_controller.keycloak.secrets import Secret
 from keycloak_controller.keycloak.transport import KeycloakTransport, TransportSettings
@@ -70,6 +71,7 @@ class KeycloakAdmin:
         self.roles = Roles(t, a)
         self.groups = Groups(t, a)
         self.users = Users(t, a)
+        self.user_profile = UserProfile(t, a)
         self.user_role_mappings = RoleMappings(t, a, subject="users")
         self.group_role_mappings = RoleMappings(t, a, subject="groups")
         self.identity_providers = IdentityProviders(t, a)

@@ -29,9 +29,13 @@ from keycloak_controller.keycloak.models.generated import (
     OrganizationRepresentation,
     ProtocolMapperRepresentation,
     RealmRepresentation,
+    RequiredActionConfigRepresentation,
     RequiredActionProviderRepresentation,
     RoleRepresentation,
     RolesRepresentation,
+    UPAttribute,
+    UPConfig,
+    UPGroup,
     UserRepresentation,
 )
 
@@ -60,8 +64,12 @@ __all__ = [
     "OrganizationRepresentation",
     "ProtocolMapperRepresentation",
     "RealmRepresentation",
+    "RequiredActionConfigRepresentation",
     "RequiredActionProviderRepresentation",
     "RoleRepresentation",
     "RolesRepresentation",
+    "UPAttribute",
+    "UPConfig",
+    "UPGroup",
     "UserRepresentation",
 ]

@@ -6,15 +6,15 @@ from typing import Literal
 
 from keycloak_controller.keycloak.adapters import Kind
 from keycloak_controller.keycloak.errors import NotFound, UnsupportedByVersion
+
+# Not re-exported by keycloak.models (a file other work edits too); from the generated module.
 from keycloak_controller.keycloak.models import (
     AuthenticationExecutionInfoRepresentation,
     AuthenticationFlowRepresentation,
     AuthenticatorConfigRepresentation,
+    RequiredActionConfigRepresentation,
     RequiredActionProviderRepresentation,
 )
-
-# Not re-exported by keycloak.models (a file other work edits too); from the generated module.
-from keycloak_controller.keycloak.models.generated import RequiredActionConfigRepresentation
 from keycloak_controller.keycloak.resources.base import Resource
 
 # The /required-actions/{alias}/config endpoints (configurable required actions).

@@ -25,7 +25,9 @@ SECTIONS: tuple[type[RealmSection], ...] = (
     ClientScopesSection,
     ScopeDefaultsSection,
     RequiredActionsSection,
-    OrganizationsSection,  # last of these: on 24 its change refuses (see the module)
     # realm settings helper: message bundles
     LocalizationSection,
+    # Last: on 24 its change refuses (IncompatibleVersion) after every other section
+    # has been applied, so asking for organizations there blocks nothing else.
+    OrganizationsSection,
 )

@@ -40,8 +40,8 @@ from .ownership import Ownership, claim
 from .parents import RealmParent, realm_missing, realm_parent
 from .plan import Change, Plan, Target, Verb
 from .reasons import Problem
-from .role_mappings import Subject, plan_mappings
-from .roles import ObservedRoles, observe_roles, plan_roles
+from .role_mappings import plan_mappings, user_subject
+from .roles import ObservedRoles, RoleResolver, observe_roles, plan_roles
 from .skeleton import KindReconciler, observing, owner_of
 
 
@@ -149,8 +149,9 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
             )
         if spec.service_account is not None and observed.service_account is not None:
             user, have = observed.service_account
-            subject = Subject(parents.name, user, "serviceAccount")
-            plan.extend(plan_mappings(parents.admin, subject, spec.service_account, have))
+            subject = user_subject(parents.admin, parents.name, user, "serviceAccount")
+            resolver = RoleResolver(parents.admin, parents.name)
+            plan.extend(plan_mappings(resolver, subject, spec.service_account, have))
         self._secret_change(plan, cr, parents, observed)
         return plan
 

@@ -35,7 +35,6 @@ from keycloak_controller.keycloak.models import (
     ClientScopeRepresentation,
     MappingsRepresentation,
     ProtocolMapperRepresentation,
-    RoleRepresentation,
 )
 
 from .childset import ChildSet, Removal, SetOps
@@ -43,12 +42,12 @@ from .ownership import PREFIX
 from .plan import Change
 from .realm_section import RealmSection
 from .reasons import INVALID_SPEC, Problem
+from .role_mappings import Subject, plan_mappings
 from .roles import RoleResolver
 
 SCOPE_OWNER = PREFIX + "owner"
 SCOPES_REMOVAL = Removal.OWNED_ONLY
 MAPPERS_REMOVAL = Removal.AUTHORITATIVE
-SCOPE_MAPPINGS_REMOVAL = Removal.AUTHORITATIVE
 DEFAULT_PROTOCOL = "openid-connect"
 
 # Typed fields kept as scope attributes in Keycloak.
@@ -130,15 +129,6 @@ def mapper_set(scope: str) -> ChildSet[ScopeProtocolMapper, ProtocolMapperRepres
         desired_key=lambda m: m.name,
         actual_key=lambda m: m.name or "",
         equal=_mapper_equal,
-    )
-
-
-def mapping_set(path: str) -> ChildSet[str, RoleRepresentation]:
-    return ChildSet(
-        name=path,
-        removal=SCOPE_MAPPINGS_REMOVAL,
-        desired_key=lambda n: n,
-        actual_key=lambda r: r.name or "",
     )
 
 
@@ -294,45 +284,12 @@ def _mapping_changes(
 ) -> list[Change]:
     """Scope-mapping changes; role names resolve when they run (a role the roles
     section creates in the same pass exists by then)."""
-    base = f"clientScopes[{want.name}].scopeMappings"
     scopes = admin.client_scopes
-
-    def role(field_path: str, name: str, client_id: str | None = None) -> RoleRepresentation:
-        try:
-            return resolver.role(name, client_id)
-        except Problem as problem:
-            raise Problem(problem.reason, f"spec.{field_path}: {problem.message}") from None
-
-    def client_uuid(field_path: str, client_id: str) -> str:
-        try:
-            return resolver.client_uuid(client_id)
-        except Problem as problem:
-            raise Problem(problem.reason, f"spec.{field_path}: {problem.message}") from None
-
-    changes: list[Change] = []
-    if wanted.realm_roles is not None:
-        path = f"{base}.realmRoles"
-        roles = mapping_set(path)
-        plan = roles.plan(sorted(set(wanted.realm_roles)), have.realm_mappings or [])
-        changes += roles.changes(
-            plan,
-            SetOps(
-                create=lambda n: scopes.add_scope_mappings(realm, scope_id, [role(path, n)]),
-                delete=lambda r: scopes.remove_scope_mappings(realm, scope_id, [r]),
-            ),
-        )
-    for client_id, names in (wanted.client_roles or {}).items():
-        path = f"{base}.clientRoles[{client_id}]"
-        current = (have.client_mappings or {}).get(client_id)
-        roles = mapping_set(path)
-        plan = roles.plan(sorted(set(names)), (current.mappings if current else None) or [])
-
-        def add(name: str, client_id: str = client_id, path: str = path) -> None:
-            uuid = client_uuid(path, client_id)
-            scopes.add_scope_mappings(realm, scope_id, [role(path, name, client_id)], uuid)
-
-        def remove(r: RoleRepresentation, client_id: str = client_id, path: str = path) -> None:
-            scopes.remove_scope_mappings(realm, scope_id, [r], client_uuid(path, client_id))
-
-        changes += roles.changes(plan, SetOps(create=add, delete=remove))
-    return changes
+    subject = Subject(
+        realm,
+        f"clientScopes[{want.name}].scopeMappings",
+        add=lambda roles, uuid: scopes.add_scope_mappings(realm, scope_id, roles, uuid),
+        remove=lambda roles, uuid: scopes.remove_scope_mappings(realm, scope_id, roles, uuid),
+        keeps_default_role=False,
+    )
+    return plan_mappings(resolver, subject, wanted, have)

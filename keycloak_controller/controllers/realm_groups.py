@@ -28,7 +28,6 @@ from keycloak_controller.keycloak.client import KeycloakAdmin
 from keycloak_controller.keycloak.models import (
     GroupRepresentation,
     MappingsRepresentation,
-    RoleRepresentation,
 )
 
 from .childset import ChildSet, Removal, SetOps
@@ -36,13 +35,12 @@ from .ownership import PREFIX
 from .plan import Change
 from .realm_section import RealmSection
 from .reasons import INVALID_SPEC, Problem
-from .role_mappings import mapping_set
+from .role_mappings import group_subject, plan_mappings
 from .roles import RoleResolver
 
 GROUP_OWNER = PREFIX + "owner"
 GROUPS_REMOVAL = Removal.OWNED_ONLY
 GROUP_ATTRIBUTES_REMOVAL = Removal.ADDITIVE
-GROUP_MAPPINGS_REMOVAL = Removal.AUTHORITATIVE
 
 
 def parent_path(path: str) -> str | None:
@@ -214,47 +212,5 @@ def group_mapping_changes(
     have: MappingsRepresentation,
 ) -> list[Change]:
     """The group's realm and client role mappings, authoritative when set."""
-    resolver = RoleResolver(admin, realm)
-    base = f"groups[{group.path}]"
-    changes: list[Change] = []
-
-    def role(field_path: str, name: str, client_id: str | None = None) -> RoleRepresentation:
-        try:
-            return resolver.role(name, client_id)
-        except Problem as problem:
-            raise Problem(problem.reason, f"spec.{field_path}: {problem.message}") from None
-
-    def client_uuid(field_path: str, client_id: str) -> str:
-        try:
-            return resolver.client_uuid(client_id)
-        except Problem as problem:
-            raise Problem(problem.reason, f"spec.{field_path}: {problem.message}") from None
-
-    if group.realm_roles is not None:
-        realm_path = f"{base}.realmRoles"
-        roles = mapping_set(realm_path, realm)
-        plan = roles.plan(sorted(set(group.realm_roles)), have.realm_mappings or [])
-        changes += roles.changes(
-            plan,
-            SetOps(
-                create=lambda n: admin.group_role_mappings.add(
-                    realm, group_id, [role(realm_path, n)]
-                ),
-                delete=lambda r: admin.group_role_mappings.remove(realm, group_id, [r]),
-            ),
-        )
-    for client_id, names in (group.client_roles or {}).items():
-        path = f"{base}.clientRoles[{client_id}]"
-        current = (have.client_mappings or {}).get(client_id)
-        roles = mapping_set(path, realm)
-        plan = roles.plan(sorted(set(names)), (current.mappings if current else None) or [])
-
-        def add(name: str, client_id: str = client_id, path: str = path) -> None:
-            uuid = client_uuid(path, client_id)
-            admin.group_role_mappings.add(realm, group_id, [role(path, name, client_id)], uuid)
-
-        def remove(r: RoleRepresentation, client_id: str = client_id, path: str = path) -> None:
-            admin.group_role_mappings.remove(realm, group_id, [r], client_uuid(path, client_id))
-
-        changes += roles.changes(plan, SetOps(create=add, delete=remove))
-    return changes
+    subject = group_subject(admin, realm, group_id, f"groups[{group.path}]")
+    return plan_mappings(RoleResolver(admin, realm), subject, group, have)

@@ -53,7 +53,8 @@ from .ownership import Ownership, claim
 from .parents import RealmParent, realm_missing, realm_parent
 from .plan import Change, Plan, Verb
 from .reasons import Problem
-from .role_mappings import Subject, plan_mappings
+from .role_mappings import plan_mappings, user_subject
+from .roles import RoleResolver
 from .skeleton import KindReconciler, observing, owner_of
 
 GROUPS_REMOVAL = Removal.AUTHORITATIVE
@@ -217,7 +218,12 @@ class UserReconciler(KindReconciler[KeycloakUser, RealmParent, ObservedUser]):
         if observed.mappings is not None:
             wanted = RoleMappingSpec(realm_roles=spec.realm_roles, client_roles=spec.client_roles)
             plan.extend(
-                plan_mappings(admin, Subject(realm, uuid, "spec"), wanted, observed.mappings)
+                plan_mappings(
+                    RoleResolver(admin, realm),
+                    user_subject(admin, realm, uuid, "spec"),
+                    wanted,
+                    observed.mappings,
+                )
             )
         if spec.groups is not None and observed.groups is not None:
             plan.extend(self._group_changes(parents, uuid, spec.groups, observed.groups))

@@ -13,6 +13,7 @@ A test's own setup and assertions use the admin client (`Kube`).
 from __future__ import annotations
 
 import base64
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -330,6 +331,35 @@ def client_object(name: str, realm: str, client_id: str, **spec: Any) -> dict[st
         "metadata": {"name": name},
         "spec": {"realmRef": {"name": realm}, "clientId": client_id, **spec},
     }
+
+
+def user_object(name: str, realm: str, username: str, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "keycloak-controller.dev/v1alpha1",
+        "kind": "KeycloakUser",
+        "metadata": {"name": name},
+        "spec": {"realmRef": {"name": realm}, "username": username, **spec},
+    }
+
+
+def log_in(endpoint: KeycloakEndpoint, realm: str, username: str, password: str) -> Any:
+    """A direct-grant token request on the test's public client: the token's claims, or
+    None when Keycloak refuses the credentials."""
+    response = requests.post(
+        f"{endpoint.base_url}/realms/{realm}/protocol/openid-connect/token",
+        data={
+            "grant_type": "password",
+            "client_id": "login",
+            "username": username,
+            "password": password,
+        },
+        timeout=30,
+    )
+    if response.status_code in (400, 401):
+        return None
+    response.raise_for_status()
+    payload = response.json()["access_token"].split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
 @dataclass(frozen=True)

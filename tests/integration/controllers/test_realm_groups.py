@@ -19,14 +19,15 @@ from kubernetes.client.exceptions import ApiException
 from keycloak_controller.controllers.realm_groups import GROUP_OWNER
 from keycloak_controller.keycloak.client import KeycloakAdmin
 from keycloak_controller.keycloak.models import GroupRepresentation, UserRepresentation
-from tests.integration.controllers.test_users import log_in, user_object
 from tests.support.controller_harness import (
     Kube,
     ReadyRealm,
     client_object,
     keycloak_requests,
+    log_in,
     realm_object,
     running_controllers,
+    user_object,
     wait_idle,
     wait_until,
 )

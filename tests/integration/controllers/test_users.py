@@ -7,9 +7,6 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from typing import Any
-
-import requests
 
 from keycloak_controller.keycloak.client import KeycloakAdmin
 from keycloak_controller.keycloak.models import GroupRepresentation
@@ -17,42 +14,15 @@ from tests.support.controller_harness import (
     Kube,
     ReadyRealm,
     client_object,
+    log_in,
     running_controllers,
+    user_object,
     wait_until,
 )
 from tests.support.controlplane import ControlPlaneEndpoint
 from tests.support.keycloak_server import KeycloakEndpoint
 
 TIMEOUT = 90.0
-
-
-def user_object(name: str, realm: str, username: str, **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "keycloak-controller.dev/v1alpha1",
-        "kind": "KeycloakUser",
-        "metadata": {"name": name},
-        "spec": {"realmRef": {"name": realm}, "username": username, **spec},
-    }
-
-
-def log_in(endpoint: KeycloakEndpoint, realm: str, username: str, password: str) -> Any:
-    """A direct-grant token request on the test's public client: the token's claims, or
-    None when Keycloak refuses the credentials."""
-    response = requests.post(
-        f"{endpoint.base_url}/realms/{realm}/protocol/openid-connect/token",
-        data={
-            "grant_type": "password",
-            "client_id": "login",
-            "username": username,
-            "password": password,
-        },
-        timeout=30,
-    )
-    if response.status_code in (400, 401):
-        return None
-    response.raise_for_status()
-    payload = response.json()["access_token"].split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
 def set_password_secret(kube: Kube, ns: str, value: str) -> None:

@@ -81,7 +81,7 @@ SETTINGS: dict[str, Any] = {
 }
 
 
-def login_page(endpoint: KeycloakEndpoint, realm: str) -> str:
+def login_page(endpoint: KeycloakEndpoint, realm: str) -> requests.Response:
     """The login page of the realm's account console, in English."""
     # Redirect URIs are relative to the realm's frontend URL (set by SETTINGS);
     # the account console requires PKCE.
@@ -100,7 +100,7 @@ def login_page(endpoint: KeycloakEndpoint, realm: str) -> str:
         timeout=30,
     )
     response.raise_for_status()
-    return response.text
+    return response
 
 
 def in_sync_message(kube: Kube, ns: str, name: str) -> str:
@@ -151,7 +151,13 @@ def test_realm_settings_lifecycle_on_every_version(
         }
         assert texts(realm, "de") == {"loginAccountTitle": "Willkommen"}
         # Behaviour: the login page shows the realm's text instead of the theme's.
-        assert "Welcome to Example Corp" in login_page(endpoint, realm)
+        page = login_page(endpoint, realm)
+        assert "Welcome to Example Corp" in page.text
+        # Behaviour: the login page is served with the realm's security headers, and its
+        # form posts to the realm's frontend URL.
+        assert page.headers["X-Frame-Options"] == "DENY"
+        assert page.headers["X-Robots-Tag"] == "noindex"
+        assert "https://login.example.com/realms/" in page.text
         # A locale the spec does not list is left alone.
         admin.realms.set_localization_texts(realm, "fr", {"loginAccountTitle": "Bienvenue"})
 

@@ -9,7 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 from keycloak_controller.keycloak.client import KeycloakAdmin
-from keycloak_controller.keycloak.models import RequiredActionProviderRepresentation
+from keycloak_controller.keycloak.models import (
+    RequiredActionProviderRepresentation,
+    UserRepresentation,
+)
 from tests.support.controller_harness import (
     Kube,
     ReadyRealm,
@@ -66,6 +69,9 @@ def test_required_actions_lifecycle_on_every_version(
         if configurable:
             config = admin.authentication.required_action_config(realm, "UPDATE_PASSWORD")
             assert (config.config or {}).get("max_auth_age") == "600"
+        # Behaviour: Keycloak gives a default action to every user created from now on.
+        newbie = admin.users.create(realm, UserRepresentation(username="newbie", enabled=True))
+        assert TERMS in (admin.users.get(realm, newbie).required_actions or [])
 
         # The second pass of an in-sync realm writes nothing.
         wait_idle(manager, TIMEOUT)

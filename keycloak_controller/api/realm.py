@@ -474,7 +474,8 @@ class KeycloakRealmSpec(ManagedObjectSpec):
     browser_security_headers: BrowserSecurityHeaders | None = Field(
         default=None,
         description=(
-            "HTTP security headers. Only the listed headers are managed. Unset: not managed."
+            "HTTP security headers. Additive: the listed headers are kept equal; a header no "
+            "longer listed keeps its value in Keycloak. Unset: not managed."
         ),
     )
     frontend_url: Annotated[str, Field(max_length=MAX_URL)] | None = Field(

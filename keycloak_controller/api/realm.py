@@ -11,6 +11,7 @@ optional fields here or kinds of their own; nothing existing has to move.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
@@ -40,6 +41,25 @@ from .common import (
     ResourceStatus,
     SecretKeySelector,
 )
+from .realm_client_policies import (
+    ClientPolicies,
+    client_policies_field,
+    client_policies_secret_refs,
+)
+from .realm_components import (
+    Component,
+    KeyProvider,
+    components_field,
+    components_secret_refs,
+    key_providers_field,
+)
+from .realm_federation import UserFederation, user_federation_field, user_federation_secret_refs
+from .realm_flows import (
+    AuthenticationFlow,
+    FlowBindings,
+    authentication_flows_field,
+    flow_bindings_field,
+)
 from .realm_groups import (
     DEFAULT_GROUPS_DESCRIPTION,
     DEFAULT_GROUPS_EXTRA,
@@ -49,6 +69,11 @@ from .realm_groups import (
     DefaultRoles,
     Group,
     GroupPath,
+)
+from .realm_identity_providers import (
+    IdentityProvider,
+    identity_providers_field,
+    identity_providers_secret_refs,
 )
 from .realm_organizations import (
     Organization,
@@ -513,6 +538,14 @@ class KeycloakRealmSpec(ManagedObjectSpec):
     required_actions: list[RequiredAction] | None = required_actions_field()
     organizations_enabled: bool | None = organizations_enabled_field()
     organizations: list[Organization] | None = organizations_field()
+    # How users log in (part 2 of the realm).
+    authentication_flows: list[AuthenticationFlow] | None = authentication_flows_field()
+    flow_bindings: FlowBindings | None = flow_bindings_field()
+    identity_providers: list[IdentityProvider] | None = identity_providers_field()
+    user_federation: UserFederation | None = user_federation_field()
+    key_providers: list[KeyProvider] | None = key_providers_field()
+    components: list[Component] | None = components_field()
+    client_policies: ClientPolicies | None = client_policies_field()
     client_authorization_grants: list[ClientAuthorizationGrant] | None = Field(
         default=None,
         max_length=64,
@@ -521,6 +554,15 @@ class KeycloakRealmSpec(ManagedObjectSpec):
             "this realm's own namespace are always allowed (without admin roles)."
         ),
     )
+
+    def secret_refs(self) -> Iterator[SecretKeySelector]:
+        """Every Secret key the realm reads, for the Secret index and watch."""
+        if self.smtp is not None and self.smtp.auth is not None:
+            yield self.smtp.auth.password_secret_ref
+        yield from identity_providers_secret_refs(self.identity_providers)
+        yield from user_federation_secret_refs(self.user_federation)
+        yield from components_secret_refs(self)
+        yield from client_policies_secret_refs(self.client_policies)
 
     def allows_client(self, namespace: str, labels: dict[str, str], own_namespace: str) -> bool:
         """Whether a KeycloakClient in `namespace` may attach to this realm."""

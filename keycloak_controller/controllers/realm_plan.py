@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import functools
-import hashlib
 import types
 import typing
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ from keycloak_controller.keycloak.secrets import Secret
 
 from . import reasons
 from .ownership import PREFIX
+from .realm_section import secret_digest
 
 SMTP_PASSWORD_DIGEST = PREFIX + "smtp-password-digest"
 # Realm fields Keycloak omits when they hold this value (no policy; events never expire).
@@ -52,7 +52,7 @@ def _policy_group(fields: Mapping[str, Any], prefix: str, exclude: str | None) -
 
 
 def smtp_password_digest(password: Secret, salt: str) -> str:
-    return hashlib.sha256(f"{salt}\0{password.reveal()}".encode()).hexdigest()[:32]
+    return secret_digest(password, salt)
 
 
 def _smtp(smtp: SmtpSettings) -> dict[str, str]:

@@ -68,7 +68,14 @@ class RealmReconciler(KindReconciler[KeycloakRealm, KeycloakParent, ObservedReal
             actual = parents.admin.realms.get(spec.realm_name)
         except kc_errors.NotFound:
             return ObservedRealm(None, password)
-        scope = RealmScope(parents.admin, spec.realm_name, owner_tag(cr))
+        namespace = cr.metadata.namespace
+        scope = RealmScope(
+            parents.admin,
+            spec.realm_name,
+            owner_tag(cr),
+            secret=lambda ref: self.ctx.reader.value(namespace, ref),
+            salt=cr.metadata.uid or "",
+        )
         sections = [section(scope, spec) for section in SECTIONS if section.managed(spec)]
         for section in sections:
             section.observe()

@@ -63,8 +63,7 @@ def _keycloak_secrets(kc: Keycloak) -> Iterable[SecretKeySelector | None]:
 
 
 def _realm_secrets(realm: KeycloakRealm) -> Iterable[SecretKeySelector | None]:
-    smtp = realm.spec.smtp
-    return [smtp.auth.password_secret_ref] if smtp is not None and smtp.auth else []
+    return realm.spec.secret_refs()
 
 
 def _client_secrets(client: KeycloakClient) -> Iterable[SecretKeySelector | None]:

@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import requests
+from kubernetes import client as k8s
 
 from keycloak_controller.controllers.realm_flow_executions import actual_tree, walk
 from keycloak_controller.keycloak.client import KeycloakAdmin
@@ -26,9 +28,12 @@ from tests.support.controller_harness import (
     Kube,
     ReadyRealm,
     client_object,
+    keycloak_requests,
     log_in,
+    realm_object,
     running_controllers,
     user_object,
+    wait_idle,
     wait_until,
 )
 from tests.support.controlplane import ControlPlaneEndpoint
@@ -65,6 +70,38 @@ def subflow(alias: str, requirement: str, executions: list[dict[str, Any]]) -> d
 
 def message_of(kube: Kube, ns: str) -> str:
     return str((kube.condition("keycloakrealms", ns, "realm") or {}).get("message") or "")
+
+
+# --- admission ----------------------------------------------------------------------
+
+
+def test_admission_refuses_flows_that_cannot_work(
+    crds: ControlPlaneEndpoint, unique_name: Callable[[str], str]
+) -> None:
+    kube = Kube(crds)
+    ns = kube.namespace(unique_name("flowcel"))
+    refused = {
+        "set copyOf (start from a copy), executions": {"authenticationFlows": [{"alias": "a"}]},
+        "set exactly one of authenticator or subflow": {
+            "authenticationFlows": [{"alias": "a", "executions": [{"requirement": "REQUIRED"}]}]
+        },
+        "an authenticator needs a requirement": {
+            "authenticationFlows": [{"alias": "a", "executions": [{"authenticator": "x"}]}]
+        },
+        "Duplicate value": {
+            "authenticationFlows": [
+                {"alias": "a", "copyOf": "browser"},
+                {"alias": "a", "copyOf": "browser"},
+            ]
+        },
+        "flowBindings.browser": {"flowBindings": {"browser": ""}},
+    }
+    for what, spec in refused.items():
+        body = realm_object(unique_name("r"), "kc", "r", **spec)
+        with pytest.raises(k8s.ApiException) as error:
+            kube.create("keycloakrealms", ns, body)
+        assert error.value.status == 422, what
+        assert what in str(error.value.body), error.value.body
 
 
 # --- behaviour ----------------------------------------------------------------------
@@ -300,7 +337,7 @@ def test_flows_lifecycle_on_every_version(
         KeycloakAdmin.with_password(
             endpoint.base_url, endpoint.admin_username, endpoint.admin_password
         ) as admin,
-        running_controllers(crds, [ns], resync_period=3.0),
+        running_controllers(crds, [ns], resync_period=3.0) as manager,
     ):
         realm = ready_realm(
             ns,
@@ -320,6 +357,13 @@ def test_flows_lifecycle_on_every_version(
         ]
         assert MARKER in (have[COPY].description or "")
         assert binding(admin, realm, "browser_flow") == CUSTOM
+
+        # The second pass of an in-sync realm writes nothing.
+        wait_idle(manager, TIMEOUT)
+        writes = keycloak_requests(f"{ns}/kc", writes_only=True)
+        kube.patch("keycloakrealms", ns, "realm", {"metadata": {"annotations": {"poke": "1"}}})
+        wait_idle(manager, TIMEOUT)
+        assert keycloak_requests(f"{ns}/kc", writes_only=True) == writes
 
         # Drift: a requirement, a deleted execution, an added one, a move, the binding.
         tree = actual_tree(auth.executions(realm, CUSTOM))

@@ -14,7 +14,8 @@
   not exist yet waits for its creation (which observes again); one to an alias
   that is neither in Keycloak nor listed is refused, naming it.
 A new flow's executions are planned once its create has observed again; a flow
-copying another listed flow waits until that one exists and is complete.
+copying another listed flow waits until that one exists, and is copied after
+that flow's own execution changes in the same plan (so the copy is complete).
 """
 
 from __future__ import annotations
@@ -248,7 +249,6 @@ class AuthenticationFlowsSection(RealmSection):
                 )
             )
         creates: list[Change] = []
-        waited_on: set[str] = set()
         listed = {f.alias for f in desired}
         for want in plan.create:
             source = want.copy_of
@@ -260,14 +260,9 @@ class AuthenticationFlowsSection(RealmSection):
                         "Keycloak or in spec.authenticationFlows",
                     )
                 continue  # made once its source exists (the source's create observes again)
-            if source is not None and pending.get(source):
-                waited_on.add(source)
-                continue  # copied once its source is complete
+            # A listed source's own execution changes run before this copy (same plan).
             creates.append(self._create(want, by_alias.get(source) if source else None))
-        executions: list[Change] = []
-        for alias, planned in pending.items():
-            # Someone copies this flow once it is complete: look again after these.
-            executions += [_reobserving(c) if alias in waited_on else c for c in planned]
+        executions = [change for planned in pending.values() for change in planned]
         deletes = [self._delete(have) for have in plan.delete]
         return updates + executions + creates, deletes
 
@@ -366,7 +361,3 @@ def _flow_updater(
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(p.title() for p in rest)
-
-
-def _reobserving(change: Change) -> Change:
-    return Change(change.path, change.verb, change.run, change.target, reobserve=True)

@@ -282,6 +282,8 @@ CUSTOM = "custom login"
 FORMS = "custom login forms"
 OTP = "custom login otp"
 COPY = "copied grant"
+# A copy of a built-in flow, and one of a listed flow (made once that one is complete).
+COPIES = [{"alias": COPY, "copyOf": "direct grant"}, {"alias": "custom copy", "copyOf": CUSTOM}]
 
 
 def custom_flow(order: str = "cookie-first", redirect: str | None = None) -> dict[str, Any]:
@@ -342,7 +344,7 @@ def test_flows_lifecycle_on_every_version(
         realm = ready_realm(
             ns,
             endpoint=endpoint,
-            authenticationFlows=[custom_flow(), {"alias": COPY, "copyOf": "direct grant"}],
+            authenticationFlows=[custom_flow(), *COPIES],
             flowBindings={"browser": CUSTOM},
             timeout=TIMEOUT,
         ).realm_name
@@ -356,6 +358,10 @@ def test_flows_lifecycle_on_every_version(
             "direct-grant-validate-password",
         ]
         assert MARKER in (have[COPY].description or "")
+        assert shape(admin, realm, "custom copy") == [
+            (level, f"custom copy {name}" if name in (FORMS, OTP) else name, requirement)
+            for level, name, requirement in EXPECTED
+        ]
         assert binding(admin, realm, "browser_flow") == CUSTOM
 
         # The second pass of an in-sync realm writes nothing.
@@ -382,6 +388,36 @@ def test_flows_lifecycle_on_every_version(
             "the drift corrected",
         )
 
+        # Observe names the differences and writes nothing.
+        wait_idle(manager, TIMEOUT)
+        writes = keycloak_requests(f"{ns}/kc", writes_only=True)
+        observed = custom_flow()
+        observed["executions"][0]["requirement"] = "DISABLED"
+        watcher = realm_object(
+            "watcher",
+            "kc",
+            realm,
+            managementPolicy="Observe",
+            authenticationFlows=[observed],
+            flowBindings={"browser": "browser"},
+        )
+        kube.create("keycloakrealms", ns, watcher)
+        wait_until(
+            lambda: (
+                (kube.condition("keycloakrealms", ns, "watcher", "InSync") or {}).get("status")
+                == "False"
+            ),
+            TIMEOUT,
+            "Observe reports the drift",
+        )
+        in_sync = kube.condition("keycloakrealms", ns, "watcher", "InSync")["message"]
+        assert f"authenticationFlows[{CUSTOM}].executions[auth-cookie]" in in_sync
+        assert "flowBindings.browser" in in_sync
+        wait_idle(manager, TIMEOUT)
+        assert keycloak_requests(f"{ns}/kc", writes_only=True) == writes
+        assert binding(admin, realm, "browser_flow") == CUSTOM
+        kube.delete("keycloakrealms", ns, "watcher")
+
         # A change: the redirector with its config first, the subflow before the cookie.
         reordered = [
             (0, "identity-provider-redirector", "ALTERNATIVE"),
@@ -389,10 +425,7 @@ def test_flows_lifecycle_on_every_version(
             *EXPECTED[2:],
             EXPECTED[0],
         ]
-        specs = [
-            custom_flow("forms-first", redirect="corp"),
-            {"alias": COPY, "copyOf": "direct grant"},
-        ]
+        specs = [custom_flow("forms-first", redirect="corp"), *COPIES]
         kube.patch("keycloakrealms", ns, "realm", {"spec": {"authenticationFlows": specs}})
         wait_until(lambda: shape(admin, realm, CUSTOM) == reordered, TIMEOUT, "reordered")
 
@@ -416,7 +449,11 @@ def test_flows_lifecycle_on_every_version(
             ),
         )
         kube.patch("keycloakrealms", ns, "realm", {"spec": {"authenticationFlows": specs[:1]}})
-        wait_until(lambda: COPY not in flows(admin, realm), TIMEOUT, "the copy deleted")
+        wait_until(
+            lambda: not {COPY, "custom copy"} & set(flows(admin, realm)),
+            TIMEOUT,
+            "the copies deleted",
+        )
         assert "handmade" in flows(admin, realm)
 
         # Unlisting a flow the realm is bound to is refused, naming the binding ...

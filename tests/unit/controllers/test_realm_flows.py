@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from keycloak_controller.api.realm import KeycloakRealmSpec
 from keycloak_controller.api.realm_flows import AuthenticationFlow
 from keycloak_controller.controllers.realm_flow_executions import (
     ActualStep,
@@ -19,11 +20,14 @@ from keycloak_controller.controllers.realm_flow_executions import (
     subflow_aliases,
 )
 from keycloak_controller.controllers.realm_flows import (
+    AuthenticationFlowsSection,
+    ObservedFlows,
     flow_set,
     is_owned,
     owner_marker,
     strip_marker,
 )
+from keycloak_controller.controllers.realm_section import RealmScope
 from keycloak_controller.controllers.reasons import Problem
 from keycloak_controller.keycloak.models import (
     AuthenticationExecutionInfoRepresentation as Info,
@@ -31,6 +35,7 @@ from keycloak_controller.keycloak.models import (
 from keycloak_controller.keycloak.models import (
     AuthenticationFlowRepresentation,
     AuthenticatorConfigRepresentation,
+    RealmRepresentation,
 )
 
 OWNER = "KeycloakRealm/ns/realm"
@@ -221,3 +226,95 @@ def test_owned_only_flows_never_touch_built_ins_or_others() -> None:
     assert [f.alias for f in plan.delete] == ["mine"]
     assert [w.alias for w, _ in plan.update] == ["kept"]
     assert plan.create == []
+
+
+# --- the section: flows, bindings and deletes in order ---------------------------------
+
+
+class _Admin:
+    """Only attribute access happens while planning (the changes are never run here)."""
+
+    authentication = None
+    realms = None
+
+
+def section(
+    spec: dict[str, Any], flows: list[AuthenticationFlowRepresentation], **realm: Any
+) -> Any:
+    parsed = KeycloakRealmSpec.model_validate(
+        {"keycloakRef": {"name": "kc"}, "realmName": "r", **spec}
+    )
+    made = AuthenticationFlowsSection(RealmScope(_Admin(), "r", OWNER), parsed)  # type: ignore[arg-type]
+    made.observed = ObservedFlows(flows, RealmRepresentation(realm="r", **realm))
+    return made
+
+
+BUILT_INS = [
+    AuthenticationFlowRepresentation(alias=a, built_in=True, provider_id="basic-flow")
+    for a in ("browser", "direct grant")
+]
+
+
+def planned(made: Any) -> list[str]:
+    return [c.describe() for c in made.plan()]
+
+
+def test_a_binding_to_a_flow_nowhere_is_refused_by_field() -> None:
+    made = section({"flowBindings": {"directGrant": "nowhere"}}, BUILT_INS)
+    with pytest.raises(Problem, match=r"spec.flowBindings.directGrant: no flow 'nowhere'"):
+        made.plan()
+
+
+def test_a_binding_to_a_listed_flow_waits_for_its_create() -> None:
+    spec = {
+        "authenticationFlows": [{"alias": "mine", "copyOf": "browser"}],
+        "flowBindings": {"browser": "mine", "directGrant": "direct grant"},
+    }
+    made = section(spec, BUILT_INS, browser_flow="browser", direct_grant_flow="browser")
+    changes = made.plan()
+    assert [c.describe() for c in changes] == [
+        "authenticationFlows[mine] (create)",
+        "flowBindings.directGrant",
+    ]
+    assert changes[0].reobserve
+
+
+def test_a_built_in_flow_listed_as_managed_is_refused() -> None:
+    made = section({"authenticationFlows": [{"alias": "browser", "executions": []}]}, BUILT_INS)
+    with pytest.raises(Problem, match=r"built-in flow.*copyOf: browser"):
+        made.plan()
+
+
+def test_repeated_subflow_aliases_are_refused() -> None:
+    sub = {"subflow": {"alias": "mine", "requirement": "REQUIRED"}}
+    made = section({"authenticationFlows": [{"alias": "mine", "executions": [sub]}]}, BUILT_INS)
+    with pytest.raises(Problem, match=r"repeated: \['mine'\]"):
+        made.plan()
+
+
+def test_a_copy_of_a_listed_flow_waits_until_it_exists() -> None:
+    spec = {
+        "authenticationFlows": [
+            {"alias": "second", "copyOf": "first"},
+            {"alias": "first", "copyOf": "browser"},
+        ]
+    }
+    assert planned(section(spec, BUILT_INS)) == ["authenticationFlows[first] (create)"]
+    with pytest.raises(Problem, match=r"\[second\].copyOf: no flow 'elsewhere'"):
+        section(
+            {"authenticationFlows": [{"alias": "second", "copyOf": "elsewhere"}]}, BUILT_INS
+        ).plan()
+
+
+def test_an_unlisted_owned_flow_is_deleted_after_the_bindings_move() -> None:
+    mine = AuthenticationFlowRepresentation(
+        id="1", alias="mine", description="x" + owner_marker(OWNER), provider_id="basic-flow"
+    )
+    spec = {"authenticationFlows": [], "flowBindings": {"browser": "browser"}}
+    made = section(spec, [*BUILT_INS, mine], browser_flow="mine")
+    assert planned(made) == ["flowBindings.browser", "authenticationFlows[mine] (delete)"]
+    # Still bound after this reconcile: the delete refuses, naming the binding.
+    kept = section({"authenticationFlows": []}, [*BUILT_INS, mine], browser_flow="mine")
+    delete = kept.plan()[-1]
+    with pytest.raises(Problem, match="used by the realm's browser binding"):
+        delete.run()

@@ -22,6 +22,7 @@ from keycloak_controller.controllers.realm_flow_executions import actual_tree, w
 from keycloak_controller.keycloak.client import KeycloakAdmin
 from keycloak_controller.keycloak.models import (
     AuthenticationFlowRepresentation,
+    ClientRepresentation,
     RealmRepresentation,
 )
 from tests.support.controller_harness import (
@@ -238,6 +239,7 @@ def test_browser_flow_binding_changes_the_login_page(
     keycloak: KeycloakEndpoint,
     unique_name: Callable[[str], str],
     ready_realm: Callable[..., ReadyRealm],
+    direct_admin: KeycloakAdmin,
 ) -> None:
     kube = Kube(crds)
     ns = kube.namespace(unique_name("browser"))
@@ -274,6 +276,32 @@ def test_browser_flow_binding_changes_the_login_page(
         wait_until(lambda: kube.is_ready("keycloakrealms", ns, "realm"), TIMEOUT, "realm Ready")
         page = login_page(keycloak, realm)
         assert 'name="username"' in page and 'name="password"' not in page
+
+        # A client's override keeps the flow from being deleted (Keycloak would answer a
+        # bare 500): the condition names the client; without the override it goes.
+        flow_id = flows(direct_admin, realm)["username first"].id or ""
+        client_id = direct_admin.clients.create(
+            realm,
+            ClientRepresentation(
+                client_id="pinned", authentication_flow_binding_overrides={"browser": flow_id}
+            ),
+        )
+        kube.patch(
+            "keycloakrealms",
+            ns,
+            "realm",
+            {"spec": {"authenticationFlows": [], "flowBindings": {"browser": "browser"}}},
+        )
+        wait_until(
+            lambda: "client pinned (browser override)" in message_of(kube, ns),
+            TIMEOUT,
+            "a flow a client uses is kept",
+        )
+        assert binding(direct_admin, realm, "browser_flow") == "browser"
+        assert "username first" in flows(direct_admin, realm)
+        direct_admin.clients.delete(realm, client_id)
+        wait_until(lambda: "username first" not in flows(direct_admin, realm), TIMEOUT, "deleted")
+        wait_until(lambda: kube.is_ready("keycloakrealms", ns, "realm"), TIMEOUT, "Ready")
 
 
 # --- lifecycle and drift on every version --------------------------------------------

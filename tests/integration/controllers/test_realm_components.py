@@ -4,9 +4,11 @@ Behaviour: a key provider made from a Secret's PEM signs the realm's tokens (the
 token's kid is that key's in the realm's JWKS, and the JWKS modulus is the test's
 public key), and a rotated PEM becomes the new signing key. Lifecycle on every
 version: a generated key provider, the realm's default provider adopted by name,
-and a client registration policy component; the second pass writes nothing, drift
-is reverted, unlisted components this resource created are removed while the
-default provider stays, and user storage is refused at admission."""
+and a client registration policy component with a value from a Secret; the second
+pass writes nothing, drift is reverted, a changed Secret is sent again, Observe
+names the difference and writes nothing, unlisted components this resource created
+are removed while the default provider and a hand-made one stay, and user storage
+is refused at admission. A PEM Keycloak cannot read is refused by field."""
 
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from tests.support.controller_harness import (
     Kube,
     ReadyRealm,
     keycloak_requests,
+    realm_object,
     running_controllers,
     wait_idle,
     wait_until,
@@ -186,16 +189,19 @@ def test_key_providers_and_components_lifecycle_on_every_version(
         "providerId": "trusted-hosts",
         "subType": "anonymous",
         "config": {
-            "trusted-hosts": ["apps.example.com"],
             "host-sending-registration-request-must-match": ["true"],
             "client-uris-must-match": ["true"],
         },
+        # Not a secret to Keycloak (so it can be read back): proves the path of a value
+        # from a Secret, and that a changed Secret is sent again.
+        "configSecrets": {"trusted-hosts": {"name": "hosts", "key": "host"}},
     }
     providers: list[dict[str, Any]] = [
         {"name": "hmac-extra", "priority": 5, "hmacGenerated": {"algorithm": "HS384"}},
         # The realm's own default provider, listed by name: managed, never owned.
         {"name": "rsa-generated", "priority": 42, "rsaGenerated": {}},
     ]
+    kube.secret(ns, "hosts", {"host": "apps.example.com"})
     with running_controllers(crds, [ns], resync_period=3.0) as manager:
         realm = ready_realm(
             ns, endpoint=endpoint, keyProviders=providers, components=[trusted], timeout=TIMEOUT
@@ -223,14 +229,10 @@ def test_key_providers_and_components_lifecycle_on_every_version(
         wait_idle(manager, TIMEOUT)
         assert keycloak_requests(f"{ns}/kc", writes_only=True) == writes
 
-        # Drift behind the controller's back is reverted: a priority, a config value,
-        # a deleted component.
+        # Drift behind the controller's back is reverted: a priority, a deleted component.
         drifted = hmac.model_copy(deep=True)
         drifted.config = {**(hmac.config or {}), "priority": ["1"]}
         admin.components.update(realm, hmac.id or "", drifted)
-        changed = policy.model_copy(deep=True)
-        changed.config = {**(policy.config or {}), "trusted-hosts": ["evil.example.com"]}
-        admin.components.update(realm, policy.id or "", changed)
         admin.components.delete(realm, policy.id or "")
         wait_until(
             lambda: (
@@ -240,6 +242,40 @@ def test_key_providers_and_components_lifecycle_on_every_version(
             TIMEOUT,
             "the drift reverted",
         )
+
+        # A changed Secret is sent again.
+        encoded = base64.b64encode(b"other.example.com").decode()
+        kube.core.patch_namespaced_secret("hosts", ns, k8s.V1Secret(data={"host": encoded}))
+        wait_until(
+            lambda: (
+                config_of(admin, realm, "trusted").get("trusted-hosts") == ["other.example.com"]
+            ),
+            TIMEOUT,
+            "the rotated Secret sent",
+        )
+
+        # Observe names the difference and writes nothing.
+        wait_idle(manager, TIMEOUT)
+        writes = keycloak_requests(f"{ns}/kc", writes_only=True)
+        watched = [{"name": "rsa-generated", "priority": 99, "rsaGenerated": {}}]
+        observer = realm_object(
+            "watcher", "kc", realm, managementPolicy="Observe", keyProviders=watched
+        )
+        kube.create("keycloakrealms", ns, observer)
+        wait_until(
+            lambda: (
+                (kube.condition("keycloakrealms", ns, "watcher", "InSync") or {}).get("status")
+                == "False"
+            ),
+            TIMEOUT,
+            "Observe reports the drift",
+        )
+        message = kube.condition("keycloakrealms", ns, "watcher", "InSync")["message"]
+        assert "keyProviders[rsa-generated]" in message
+        wait_idle(manager, TIMEOUT)
+        assert keycloak_requests(f"{ns}/kc", writes_only=True) == writes
+        assert config_of(admin, realm, "rsa-generated").get("priority") == ["42"]
+        kube.delete("keycloakrealms", ns, "watcher")
 
         # A change of a listed field applies in place.
         providers[0]["priority"] = 6
@@ -297,10 +333,15 @@ def test_a_pem_keycloak_cannot_read_is_refused_by_field(
     kube.secret(ns, "signing", {"tls.key": "not a pem"})
     with running_controllers(crds, [ns], resync_period=3.0):
         realm = ready_realm(ns, timeout=TIMEOUT).realm_name
-        provider = {
+        provider: dict[str, Any] = {
             "name": "imported",
             "rsa": {"privateKeySecretRef": {"name": "signing", "key": "tls.key"}},
         }
+        # Exactly one kind per provider, at admission.
+        both = {**provider, "rsaGenerated": {}}
+        with pytest.raises(k8s.ApiException) as two_kinds:
+            kube.patch("keycloakrealms", ns, "realm", {"spec": {"keyProviders": [both]}})
+        assert two_kinds.value.status == 422 and "set exactly one of" in str(two_kinds.value.body)
         kube.patch("keycloakrealms", ns, "realm", {"spec": {"keyProviders": [provider]}})
 
         def refused() -> bool:

@@ -41,6 +41,7 @@ from tests.support.controller_harness import (
 )
 from tests.support.controlplane import ControlPlaneEndpoint
 from tests.support.keycloak_server import KeycloakEndpoint
+from tests.support.logcapture import captured_logs
 
 TIMEOUT = 90.0
 KEY_PROVIDER = "org.keycloak.keys.KeyProvider"
@@ -134,7 +135,7 @@ def test_a_key_from_a_secrets_pem_signs_the_realms_tokens(
     ns = kube.namespace(unique_name("pem"))
     first_pem, first_modulus = rsa_pem()
     kube.secret(ns, "signing", {"tls.key": first_pem})
-    with running_controllers(crds, [ns], resync_period=3.0):
+    with captured_logs() as logs, running_controllers(crds, [ns], resync_period=3.0):
         provider = {
             "name": "imported",
             "priority": 1000,
@@ -146,8 +147,6 @@ def test_a_key_from_a_secrets_pem_signs_the_realms_tokens(
         # The token is signed with the key from the Secret: its kid is the JWKS key
         # whose modulus is the test's public key.
         assert signing_modulus(keycloak, realm) == first_modulus
-        # The private key never reaches the resource.
-        assert "PRIVATE KEY" not in json.dumps(kube.get("keycloakrealms", ns, "realm"))
 
         # A rotated PEM in the Secret becomes the new signing key.
         second_pem, second_modulus = rsa_pem()
@@ -160,6 +159,20 @@ def test_a_key_from_a_secrets_pem_signs_the_realms_tokens(
         )
         imported = [c for c in direct_admin.components.list(realm) if c.name == "imported"]
         assert len(imported) == 1, "the provider was updated in place, not duplicated"
+
+    # Neither key reached the logs (debug level), the Events or the resource.
+    serialize = kube.api_client.sanitize_for_serialization
+    readable = {
+        "logs": logs.getvalue(),
+        "events": json.dumps(serialize(kube.core.list_namespaced_event(ns).items)),
+        "realm": json.dumps(kube.get("keycloakrealms", ns, "realm")),
+    }
+    assert "controllers started" in readable["logs"], "the logs were captured"
+    for pem in (first_pem, second_pem):
+        body = pem.splitlines()[5]  # a line of the key itself
+        leaked = [place for place, text in readable.items() if body in text]
+        assert not leaked, f"a private key appears in {leaked}"
+    assert "PRIVATE KEY" not in readable["realm"]
 
 
 def component(admin: KeycloakAdmin, realm: str, name: str) -> ComponentRepresentation | None:

@@ -355,6 +355,17 @@ def test_a_pem_keycloak_cannot_read_is_refused_by_field(
         with pytest.raises(k8s.ApiException) as two_kinds:
             kube.patch("keycloakrealms", ns, "realm", {"spec": {"keyProviders": [both]}})
         assert two_kinds.value.status == 422 and "set exactly one of" in str(two_kinds.value.body)
+        # A config key comes from the spec or from a Secret, not both.
+        twice = {
+            "name": "twice",
+            "providerType": REGISTRATION_POLICY,
+            "providerId": "trusted-hosts",
+            "config": {"trusted-hosts": ["a.example.com"]},
+            "configSecrets": {"trusted-hosts": {"name": "signing", "key": "tls.key"}},
+        }
+        with pytest.raises(k8s.ApiException) as both_ways:
+            kube.patch("keycloakrealms", ns, "realm", {"spec": {"components": [twice]}})
+        assert both_ways.value.status == 422 and "not both" in str(both_ways.value.body)
         kube.patch("keycloakrealms", ns, "realm", {"spec": {"keyProviders": [provider]}})
 
         def refused() -> bool:

@@ -178,7 +178,6 @@ def config_equal(want: dict[str, list[str]], have: dict[str, list[str]] | None) 
 class Candidates:
     """Which actual components a field may match or remove."""
 
-    field_name: str
     realm_id: str
     is_owned: Callable[[ComponentRepresentation], bool]
 
@@ -346,7 +345,7 @@ class ComponentsSection(RealmSection):
                 return None  # no secrets asked for: nothing to compare
             return observed.attributes.get(digest_attribute(have.id or ""))
 
-        candidates = Candidates(field_name, realm_id, is_owned).pick(observed.actual, wanted)
+        candidates = Candidates(realm_id, is_owned).pick(observed.actual, wanted)
         children = component_set(
             field_name, removal, is_owned, realm_id, lambda w: digests[w.name], stored
         )

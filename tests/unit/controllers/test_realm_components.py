@@ -129,7 +129,7 @@ def test_a_field_considers_its_own_and_the_listed_names_an_owned_one_first() -> 
     duplicate = actual("listed", owned=False)
     mine = actual("listed", owned=True)
     gone = actual("gone", owned=True)
-    picked = Candidates("keyProviders", REALM_ID, is_owned).pick(
+    picked = Candidates(REALM_ID, is_owned).pick(
         [default, duplicate, mine, gone], [wanted("listed")]
     )
     assert picked == [mine, gone]

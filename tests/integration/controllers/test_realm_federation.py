@@ -15,9 +15,15 @@ provider's config read back (no KDC here: see docs/realm-federation.md).
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
+
+import pytest
+import requests
 
 from keycloak_controller.keycloak.client import KeycloakAdmin
 from keycloak_controller.keycloak.models import ClientRepresentation, ComponentRepresentation
@@ -31,8 +37,10 @@ from tests.support.controller_harness import (
     wait_until,
 )
 from tests.support.controlplane import ControlPlaneEndpoint
+from tests.support.kdc import Kdc
 from tests.support.keycloak_server import KeycloakEndpoint
 from tests.support.ldap_server import LdapEndpoint
+from tests.support.shared import SharedEnvironment
 
 TIMEOUT = 90.0
 USER_STORAGE = "org.keycloak.storage.UserStorageProvider"
@@ -89,6 +97,14 @@ def user_count(admin: KeycloakAdmin, realm: str) -> int:
     count = admin.transport.request_json("GET", f"/admin/realms/{realm}/users/count")
     assert isinstance(count, int)
     return count
+
+
+def can_log_in(endpoint: KeycloakEndpoint, realm: str, username: str, password: str) -> bool:
+    """While Keycloak still binds with a stale password its LDAP search fails (HTTP 500)."""
+    try:
+        return log_in(endpoint, realm, username, password) is not None
+    except requests.HTTPError:
+        return False
 
 
 def message(kube: Kube, ns: str, name: str) -> str:
@@ -312,7 +328,7 @@ def test_ldap_provider_lifecycle_and_drift_on_every_version(
         provider["userSearchFilter"] = f"(|(uid={uid})(uid={fresh}))"
         patch_federation(kube, ns, {"ldap": [provider]})
         wait_until(
-            lambda: log_in(endpoint, realm, fresh, fresh_password) is not None,
+            lambda: can_log_in(endpoint, realm, fresh, fresh_password),
             TIMEOUT,
             "a login through the rotated bind password",
         )
@@ -386,3 +402,90 @@ def test_kerberos_provider_config_is_read_back(
             TIMEOUT,
             "principal updated",
         )
+
+
+@pytest.fixture
+def kdc(shared_environment: SharedEnvironment) -> Iterator[Kdc]:
+    """A test's own Kerberos realm and KDC (it starts in well under a second)."""
+    server = Kdc(shared_environment.run_dir / f"kdc-{uuid.uuid4().hex[:8]}")
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+def claims_of(token: str) -> Any:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def test_kerberos_user_logs_in_with_spnego(
+    crds: ControlPlaneEndpoint,
+    keycloak: KeycloakEndpoint,
+    kdc: Kdc,
+    unique_name: Callable[[str], str],
+    ready_realm: Callable[..., ReadyRealm],
+    direct_admin: KeycloakAdmin,
+) -> None:
+    kube = Kube(crds)
+    ns = kube.namespace(unique_name("spnego"))
+    principal, password = unique_name("frank"), secrets.token_urlsafe(12)
+    kdc.add_principal(principal, password)
+    kerberos = {
+        "name": "spnego",
+        "kerberosRealm": kdc.realm,
+        "serverPrincipal": kdc.service_principal,
+        # A path on the Keycloak server: the test's Keycloak runs on this machine.
+        "keyTab": str(kdc.keytab),
+    }
+    # The service name is HTTP/localhost: the browser side must ask for that host.
+    base = keycloak.base_url.replace("127.0.0.1", kdc.host)
+    callback = "http://localhost/callback"
+    with running_controllers(crds, [ns], resync_period=3.0):
+        realm = ready_realm(
+            ns,
+            userFederation={"kerberos": [kerberos]},
+            # A Kerberos user has no name or email: no profile form between it and the code.
+            requiredActions=[{"alias": "VERIFY_PROFILE", "enabled": False}],
+            timeout=TIMEOUT,
+        ).realm_name
+        direct_admin.clients.create(
+            realm,
+            ClientRepresentation(
+                client_id="web",
+                public_client=True,
+                standard_flow_enabled=True,
+                redirect_uris=[callback],
+            ),
+        )
+        auth = (
+            f"{base}/realms/{realm}/protocol/openid-connect/auth?client_id=web"
+            f"&response_type=code&scope=openid&redirect_uri={callback}"
+        )
+        # Without a ticket, Keycloak asks for one (the provider turned SPNEGO on).
+        anonymous = requests.get(auth, allow_redirects=False, timeout=30)
+        assert anonymous.status_code == 401
+        assert anonymous.headers.get("WWW-Authenticate") == "Negotiate"
+
+        # With a ticket for the service principal, the browser flow ends in a code...
+        answer = kdc.spnego_get(principal, password, auth)
+        assert answer.status == 302 and answer.location.startswith(callback + "?")
+        code = dict(part.split("=", 1) for part in answer.location.split("?", 1)[1].split("&"))[
+            "code"
+        ]
+        # ...that is the Kerberos user's token.
+        token = requests.post(
+            f"{base}/realms/{realm}/protocol/openid-connect/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "client_id": "web",
+                "redirect_uri": callback,
+            },
+            timeout=30,
+        )
+        token.raise_for_status()
+        assert claims_of(token.json()["access_token"])["preferred_username"] == principal
+        user = direct_admin.users.find(realm, principal)
+        spnego = providers(direct_admin, realm, "kerberos")["spnego"]
+        assert user is not None and user.federation_link == spnego.id

@@ -16,11 +16,13 @@ has no writable priority, so moves are used on every version). A subflow whose
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from keycloak_controller.api.realm_flows import AuthenticatorConfig
+from keycloak_controller.keycloak import errors as kc_errors
 from keycloak_controller.keycloak.models import (
     AuthenticationExecutionInfoRepresentation,
     AuthenticatorConfigRepresentation,
@@ -205,14 +207,12 @@ class ExecutionWriter:
                 provider=FORM_PROVIDER,
                 description=step.description or "",
             )
-            info = next(
-                i
-                for i in self.direct(flow_alias)
-                if i.authentication_flow and i.display_name == step.subflow
+            info = self._find(
+                flow_alias, lambda i: bool(i.authentication_flow) and i.display_name == step.subflow
             )
         else:
             new_id = self.auth.add_execution(self.realm, flow_alias, step.authenticator or "")
-            info = next(i for i in self.direct(flow_alias) if i.id == new_id)
+            info = self._find(flow_alias, lambda i: i.id == new_id)
         check_requirement(path, step.requirement, info.requirement_choices)
         if info.requirement != step.requirement:
             # The whole info goes back: 25+ also writes its priority.
@@ -225,6 +225,19 @@ class ExecutionWriter:
             children = step.children or []
             for child, key in zip(children, keyed([c.base_key for c in children]), strict=True):
                 self.create(step.subflow, child, f"{path}.executions[{key}]")
+
+    def _find(
+        self, flow_alias: str, match: Callable[[AuthenticationExecutionInfoRepresentation], bool]
+    ) -> AuthenticationExecutionInfoRepresentation:
+        """The execution just added (read back: its requirement choices, its priority)."""
+        found = next((i for i in self.direct(flow_alias) if match(i)), None)
+        if found is None:
+            raise kc_errors.NotFound(f"the new execution is not in flow {flow_alias!r}")
+        return found
+
+    def delete(self, execution_id: str) -> None:
+        with contextlib.suppress(kc_errors.NotFound):  # gone already: what was wanted
+            self.auth.delete_execution(self.realm, execution_id)
 
     def reorder(self, flow_alias: str, desired: Sequence[str]) -> None:
         infos = self.direct(flow_alias)
@@ -242,6 +255,21 @@ def config_body(
     return AuthenticatorConfigRepresentation(
         id=have.id if have else None, alias=want.alias, config=merged
     )
+
+
+def plan_tree(
+    writer: ExecutionWriter,
+    flow_alias: str,
+    prefix: str,
+    desired: Sequence[DesiredStep],
+    actual: Sequence[ActualStep],
+) -> list[Change]:
+    """A flow's whole tree, deletes first: a subflow moved to another parent frees its
+    alias (realm-wide) before it is created there."""
+    changes = plan_executions(writer, flow_alias, prefix, desired, actual)
+    return [c for c in changes if c.verb is Verb.DELETE] + [
+        c for c in changes if c.verb is not Verb.DELETE
+    ]
 
 
 def plan_executions(
@@ -341,7 +369,7 @@ def _step_updates(
 
 def _deleter(writer: ExecutionWriter, current: ActualStep) -> Any:
     exec_id = current.info.id or ""
-    return lambda: writer.auth.delete_execution(writer.realm, exec_id)
+    return lambda: writer.delete(exec_id)
 
 
 def _creator(writer: ExecutionWriter, flow_alias: str, wanted: DesiredStep, path: str) -> Any:

@@ -41,7 +41,7 @@ from .realm_flow_executions import (
     ExecutionWriter,
     actual_tree,
     desired_steps,
-    plan_executions,
+    plan_tree,
     subflow_aliases,
     walk,
 )
@@ -234,7 +234,7 @@ class AuthenticationFlowsSection(RealmSection):
             steps = desired_steps(want.executions)
             if have is None or tree is None or steps is None:
                 continue
-            pending[want.alias] = plan_executions(
+            pending[want.alias] = plan_tree(
                 writer, want.alias, f"authenticationFlows[{want.alias}]", steps, tree
             )
         updates: list[Change] = []

@@ -16,6 +16,7 @@ from keycloak_controller.controllers.realm_flow_executions import (
     desired_steps,
     keyed,
     plan_executions,
+    plan_tree,
     raise_moves,
     subflow_aliases,
 )
@@ -318,3 +319,22 @@ def test_an_unlisted_owned_flow_is_deleted_after_the_bindings_move() -> None:
     delete = kept.plan()[-1]
     with pytest.raises(Problem, match="used by the realm's browser binding"):
         delete.run()
+
+
+def test_a_subflow_moved_to_another_parent_is_deleted_before_it_is_made_again() -> None:
+    moved = {"subflow": {"alias": "x", "requirement": "REQUIRED", "executions": []}}
+    desired = [
+        {"subflow": {"alias": "a", "requirement": "REQUIRED", "executions": [moved]}},
+        {"subflow": {"alias": "b", "requirement": "REQUIRED", "executions": []}},
+    ]
+    actual = [
+        flow_info("a", "REQUIRED"),
+        flow_info("b", "REQUIRED"),
+        flow_info("x", "REQUIRED", level=1),
+    ]
+    steps = desired_steps(flow(executions=desired).executions) or []
+    changes = plan_tree(Recorder(), "f", "p", steps, actual_tree(actual))
+    assert [c.describe() for c in changes] == [
+        "p.executions[b].executions[x] (delete)",
+        "p.executions[a].executions[x] (create)",
+    ]

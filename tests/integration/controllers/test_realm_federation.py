@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 import requests
+from kubernetes.client.exceptions import ApiException
 
 from keycloak_controller.keycloak.client import KeycloakAdmin
 from keycloak_controller.keycloak.models import ClientRepresentation, ComponentRepresentation
@@ -32,6 +33,7 @@ from tests.support.controller_harness import (
     ReadyRealm,
     keycloak_requests,
     log_in,
+    realm_object,
     running_controllers,
     wait_idle,
     wait_until,
@@ -333,6 +335,47 @@ def test_ldap_provider_lifecycle_and_drift_on_every_version(
             "a login through the rotated bind password",
         )
 
+        # Observe: a second KeycloakRealm on the same realm names the differences and
+        # writes nothing (no credential listed: no connection test either).
+        wait_idle(manager, TIMEOUT)
+        writes = keycloak_requests(f"{ns}/kc", writes_only=True)
+        watched = {
+            k: v for k, v in provider.items() if k not in ("bindDn", "bindCredentialSecretRef")
+        }
+        watched["trustEmail"] = False
+        watched["mappers"] = [
+            *provider["mappers"],
+            {
+                "name": "extra",
+                "userAttribute": {"userModelAttribute": "lastName", "ldapAttribute": "sn"},
+            },
+        ]
+        observer = realm_object(
+            "observer",
+            "kc",
+            realm,
+            managementPolicy="Observe",
+            deletionPolicy="Retain",
+            userFederation={"ldap": [watched]},
+        )
+        kube.create("keycloakrealms", ns, observer)
+        wait_until(
+            lambda: (
+                (kube.condition("keycloakrealms", ns, "observer", "InSync") or {}).get("status")
+                == "False"
+            ),
+            TIMEOUT,
+            "the difference in InSync",
+        )
+        in_sync = str((kube.condition("keycloakrealms", ns, "observer", "InSync") or {})["message"])
+        assert "userFederation.ldap[corp]" in in_sync
+        assert "userFederation.ldap[corp].mappers[extra] (create)" in in_sync
+        wait_idle(manager, TIMEOUT)
+        assert keycloak_requests(f"{ns}/kc", writes_only=True) == writes
+        assert "extra" not in mappers(admin, realm, corp)
+        assert (providers(admin, realm, "ldap")["corp"].config or {})["trustEmail"] == ["true"]
+        kube.delete("keycloakrealms", ns, "observer")
+
         # A provider made by hand is left alone; unlisting ours deletes it.
         realm_id = admin.realms.get(realm).id
         admin.components.create(
@@ -489,3 +532,96 @@ def test_kerberos_user_logs_in_with_spnego(
         user = direct_admin.users.find(realm, principal)
         spnego = providers(direct_admin, realm, "kerberos")["spnego"]
         assert user is not None and user.federation_link == spnego.id
+
+
+BAD_FEDERATION: list[tuple[dict[str, Any], str]] = [
+    ({"connectionUrl": "http://ldap.example.test"}, "connectionUrl"),
+    ({"bindCredentialSecretRef": None}, "bindDn and bindCredentialSecretRef go together"),
+    ({"connectionUrl": "ldaps://ldap:636", "startTls": True}, "startTls is for ldap://"),
+    ({"startTls": True}, "startTls needs connectionPooling: false"),
+    ({"editMode": "UNSYNCED", "importUsers": False}, "editMode UNSYNCED"),
+    ({"syncRegistrations": True}, "syncRegistrations writes new users to LDAP"),
+    (
+        {
+            "mappers": [
+                {
+                    "name": "username",
+                    "userAttribute": {
+                        "userModelAttribute": "username",
+                        "ldapAttribute": "uid",
+                        "readOnly": False,
+                    },
+                }
+            ]
+        },
+        "needs editMode WRITABLE",
+    ),
+    (
+        {
+            "mappers": [
+                {
+                    "name": "mail",
+                    "userAttribute": {"userModelAttribute": "email", "ldapAttribute": "mail"},
+                }
+            ]
+        },
+        "list a userAttribute mapper for username",
+    ),
+    (
+        {
+            "mappers": [
+                {"name": "username", "group": {"groupsDn": "ou=g"}, "role": {"rolesDn": "ou=r"}}
+            ]
+        },
+        "set exactly one of userAttribute, group, role, custom",
+    ),
+    ({"mappers": [username_mapper(), username_mapper()]}, "Duplicate value"),
+]
+
+
+@pytest.mark.parametrize(("change", "refusal"), BAD_FEDERATION)
+def test_admission_refuses_what_keycloak_would(
+    crds: ControlPlaneEndpoint,
+    unique_name: Callable[[str], str],
+    change: dict[str, Any],
+    refusal: str,
+) -> None:
+    kube = Kube(crds)
+    ns = kube.namespace(unique_name("ldap-admission"))
+    provider = {
+        "name": "corp",
+        "connectionUrl": "ldap://ldap.example.test",
+        "bindDn": "cn=admin,dc=example,dc=test",
+        "bindCredentialSecretRef": {"name": "ldap", "key": "password"},
+        "usersDn": "ou=people,dc=example,dc=test",
+    }
+    provider = {k: v for k, v in {**provider, **change}.items() if v is not None}
+    body = realm_object("realm", "kc", "r", userFederation={"ldap": [provider]})
+    with pytest.raises(ApiException) as refused:
+        kube.create("keycloakrealms", ns, body)
+    assert refused.value.status == 422
+    assert refusal in str(refused.value.body)
+
+
+def test_admission_refuses_one_name_for_ldap_and_kerberos(
+    crds: ControlPlaneEndpoint, unique_name: Callable[[str], str]
+) -> None:
+    kube = Kube(crds)
+    ns = kube.namespace(unique_name("fed-admission"))
+    federation = {
+        "ldap": [{"name": "corp", "connectionUrl": "ldap://x", "usersDn": "ou=p"}],
+        "kerberos": [
+            {
+                "name": "corp",
+                "kerberosRealm": "EXAMPLE.TEST",
+                "serverPrincipal": "HTTP/x@EXAMPLE.TEST",
+                "keyTab": "/etc/krb5.keytab",
+            }
+        ],
+    }
+    with pytest.raises(ApiException) as refused:
+        kube.create(
+            "keycloakrealms", ns, realm_object("realm", "kc", "r", userFederation=federation)
+        )
+    assert refused.value.status == 422
+    assert "cannot share a name" in str(refused.value.body)

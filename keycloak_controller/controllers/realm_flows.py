@@ -327,6 +327,7 @@ class AuthenticationFlowsSection(RealmSection):
         wanted = self.spec.flow_bindings
         if wanted is None:
             return None
+        self._check_no_second_writer()
         listed = {f.alias for f in desired}
         realm, name = self.observed.realm, self.scope.realm
         update: dict[str, str] = {}
@@ -350,6 +351,19 @@ class AuthenticationFlowsSection(RealmSection):
         body = RealmRepresentation(realm=name).model_copy(update=update)
         admin = self.scope.admin
         return Change(", ".join(paths), Verb.UPDATE, lambda: admin.realms.update(name, body))
+
+    def _check_no_second_writer(self) -> None:
+        """additionalSettings may name a binding's realm field too: two writers of one
+        field would undo each other on every pass."""
+        wanted, extra = self.spec.flow_bindings, self.spec.additional_settings or {}
+        for spec_name, realm_name in BINDING_FIELDS.items():
+            key = RealmRepresentation.model_fields[realm_name].alias or realm_name
+            if getattr(wanted, spec_name) is not None and key in extra:
+                raise Problem(
+                    INVALID_SPEC,
+                    f"spec.additionalSettings.{key}: also set by spec.flowBindings."
+                    f"{_camel(spec_name)}; remove it from additionalSettings",
+                )
 
 
 def _flow_updater(

@@ -53,7 +53,11 @@ class Authentication(Resource):
         self._delete(self._base(realm, "flows", flow_id))
 
     def copy_flow(self, realm: str, alias: str, new_name: str) -> str:
-        """Copy a flow (e.g. a built-in one) under a new alias; returns the new id."""
+        """Copy a flow (e.g. a built-in one) under a new alias; returns the new id.
+
+        Only 26.7 of the supported versions answers with a Location header; the
+        others are looked up by the new alias.
+        """
         response = self._t.request(
             "POST", self._base(realm, "flows", alias, "copy"), json={"newName": new_name}
         )
@@ -112,7 +116,11 @@ class Authentication(Resource):
     def update_execution(
         self, realm: str, flow_alias: str, execution: AuthenticationExecutionInfoRepresentation
     ) -> None:
-        """Change an execution's requirement (or a subflow's description)."""
+        """Change an execution's requirement (or a subflow's description).
+
+        Send the execution as read, changed: from 25 Keycloak also writes the
+        `priority` it carries, so a partial body would move it to priority 0.
+        """
         self._update(
             Kind.AUTHENTICATION_EXECUTION,
             self._base(realm, "flows", flow_alias, "executions"),

@@ -338,3 +338,9 @@ def test_a_subflow_moved_to_another_parent_is_deleted_before_it_is_made_again() 
         "p.executions[b].executions[x] (delete)",
         "p.executions[a].executions[x] (create)",
     ]
+
+
+def test_a_binding_also_in_additional_settings_is_refused() -> None:
+    spec = {"flowBindings": {"browser": "browser"}, "additionalSettings": {"browserFlow": "x"}}
+    with pytest.raises(Problem, match=r"spec.additionalSettings.browserFlow: also set by"):
+        section(spec, BUILT_INS, browser_flow="browser").plan()

@@ -2,7 +2,8 @@
 
 Behaviour: a profile with the pkce-enforcer executor, applied to every client by a
 policy, makes Keycloak refuse an authorization request without a PKCE code
-challenge (and accept one with it); disabling the policy lifts the refusal.
+challenge (and accept one with it); disabling the policy lifts the refusal; Observe
+names a differing profile and writes nothing.
 Lifecycle on every version: listed entries created and kept equal (drift
 reverted), the second pass writes nothing, unlisted entries kept (additive) until
 `authoritative: true` removes them, a policy naming an unknown profile is refused
@@ -31,6 +32,7 @@ from tests.support.controller_harness import (
     Kube,
     ReadyRealm,
     keycloak_requests,
+    realm_object,
     running_controllers,
     wait_idle,
     wait_until,
@@ -100,7 +102,7 @@ def test_a_pkce_policy_refuses_a_client_without_pkce(
 ) -> None:
     kube = Kube(crds)
     ns = kube.namespace(unique_name("pkce"))
-    with running_controllers(crds, [ns], resync_period=3.0):
+    with running_controllers(crds, [ns], resync_period=3.0) as manager:
         realm = ready_realm(ns, timeout=TIMEOUT).realm_name
         # A public client that does not use PKCE (nothing in its settings asks for it).
         direct_admin.clients.create(
@@ -121,6 +123,35 @@ def test_a_pkce_policy_refuses_a_client_without_pkce(
         refused = authorize(keycloak, realm, pkce=False)
         assert refused_for_pkce(refused), (refused.status_code, refused.headers)
         assert login_page(authorize(keycloak, realm, pkce=True))
+
+        # Observe names the difference and writes nothing.
+        wait_idle(manager, TIMEOUT)
+        writes = keycloak_requests(f"{ns}/kc", writes_only=True)
+        lenient = {**PKCE_PROFILE, "description": "something else"}
+        observer = realm_object(
+            "watcher",
+            "kc",
+            realm,
+            managementPolicy="Observe",
+            clientPolicies={"profiles": [lenient]},
+        )
+        kube.create("keycloakrealms", ns, observer)
+        wait_until(
+            lambda: (
+                (kube.condition("keycloakrealms", ns, "watcher", "InSync") or {}).get("status")
+                == "False"
+            ),
+            TIMEOUT,
+            "Observe reports the drift",
+        )
+        message = kube.condition("keycloakrealms", ns, "watcher", "InSync")["message"]
+        assert "clientPolicies.profiles[pkce-required]" in message
+        wait_idle(manager, TIMEOUT)
+        assert keycloak_requests(f"{ns}/kc", writes_only=True) == writes
+        assert own_profiles(direct_admin, realm)["pkce-required"].description == (
+            "PKCE for every client"
+        )
+        kube.delete("keycloakrealms", ns, "watcher")
 
         # The policy is what refuses: disabled, the same request is served again.
         policies["policies"] = [pkce_policy(enabled=False)]

@@ -191,7 +191,7 @@ _TIME_FIELDS = (
     "minute",
     "minuteEnd",
 )
-_DATE_TIME = r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$"
+_DATE_TIME = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"  # as Keycloak parses it
 
 
 def _bounded(low: int, high: int, what: str) -> Any:

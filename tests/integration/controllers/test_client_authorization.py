@@ -197,6 +197,30 @@ def test_uma_ticket_is_granted_as_the_role_policy_says(
         assert granted(tokens.rpt(alice, "doc#read"), "doc", "read")
         assert granted(tokens.rpt(bob, "doc#read"), "doc", "read")
 
+        # Observe: a second KeycloakClient on the same client reports what differs and
+        # writes nothing to Keycloak; the decisions stay as they are.
+        writes = keycloak_requests(f"{ns}/kc", writes_only=True)
+        other = json.loads(json.dumps(aggregate))
+        other["policies"][0]["logic"] = "NEGATIVE"
+        other["scopes"].append({"name": "write"})
+        watcher = confidential("watcher", "rs", other)
+        watcher["spec"].update(managementPolicy="Observe", deletionPolicy="Retain")
+        kube.create("keycloakclients", ns, watcher)
+        wait_until(
+            lambda: (
+                (kube.condition("keycloakclients", ns, "watcher", "InSync") or {}).get("status")
+                == "False"
+            ),
+            TIMEOUT,
+            "the difference in InSync",
+        )
+        in_sync = str((kube.condition("keycloakclients", ns, "watcher", "InSync") or {})["message"])
+        assert "authorization.policies[readers]" in in_sync
+        assert "authorization.scopes[write] (create)" in in_sync
+        wait_idle(manager, TIMEOUT)
+        assert keycloak_requests(f"{ns}/kc", writes_only=True) == writes
+        assert granted(tokens.rpt(alice, "doc#read"), "doc", "read")
+
 
 def lifecycle_spec() -> dict[str, Any]:
     return {

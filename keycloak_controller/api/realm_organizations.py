@@ -24,6 +24,17 @@ class OrganizationDomain(SpecModel):
     verified: bool = Field(default=False, description="The domain is verified.")
 
 
+class OrganizationIdentityProvider(SpecModel):
+    """An identity provider of the realm linked to the organization."""
+
+    alias: str = Field(
+        min_length=1,
+        max_length=MAX_NAME,
+        description="The provider's alias (listed in spec.identityProviders or made elsewhere). "
+        "A provider can be linked to one organization only.",
+    )
+
+
 class Organization(SpecModel):
     """An organization; unset fields are left as Keycloak has them."""
 
@@ -46,6 +57,14 @@ class Organization(SpecModel):
     attributes: dict[str, list[Annotated[str, Field(max_length=MAX_TEXT)]]] | None = Field(
         default=None,
         description="Attributes: a map from name to values. Only the listed keys are managed.",
+    )
+    identity_providers: list[OrganizationIdentityProvider] | None = Field(
+        default=None,
+        max_length=MAX_LIST,
+        description="The realm's identity providers linked to the organization, by alias "
+        "(its members can log in through them). Unset: not managed. Authoritative: when set, "
+        "anything not listed is removed (unlinked; the provider itself stays).",
+        json_schema_extra=list_map("alias"),
     )
 
 

@@ -6,6 +6,11 @@
 - Organizations: OWNED_ONLY, keyed by name; this resource's tag is the organization
   attribute `keycloak-controller.dev/organization-owner`. Listed fields are kept equal; a listed
   organization's domains are AUTHORITATIVE when set, its attributes additive.
+- A listed organization's linked identity providers (`identityProviders`, by alias):
+  AUTHORITATIVE when set; unlinking leaves the provider itself in the realm. This
+  section runs after the identity providers section, so a provider listed there is
+  linked in the same reconcile; an alias the realm does not have is InvalidSpec
+  naming it. A new organization's links are planned after its create re-observes.
 - Versions: 26+ fully; 25 behind its preview feature (the adapter warns, and drops
   `alias`, which 25 lacks, so it is not compared there); 24 has no organizations:
   this section plans one change that refuses (UnsupportedByVersion ->
@@ -31,7 +36,7 @@ from keycloak_controller.keycloak.models import (
     RealmRepresentation,
 )
 
-from .childset import ChildSet, Removal, SetOps
+from .childset import ChildSet, Removal, SetOps, identity, names
 from .ownership import PREFIX
 from .plan import Change, Verb
 from .realm_section import RealmSection
@@ -42,6 +47,7 @@ from .reasons import INVALID_SPEC, Problem
 ORG_OWNER = PREFIX + "organization-owner"
 ORGANIZATIONS_REMOVAL = Removal.OWNED_ONLY
 DOMAINS_REMOVAL = Removal.AUTHORITATIVE
+LINKED_PROVIDERS_REMOVAL = Removal.AUTHORITATIVE
 
 
 def _domains(org: Organization) -> list[OrganizationDomainRepresentation] | None:
@@ -121,11 +127,47 @@ def _full(
         return None
 
 
+def linked_set(org: str) -> ChildSet[str, str]:
+    return ChildSet(
+        name=f"organizations[{org}].identityProviders",
+        removal=LINKED_PROVIDERS_REMOVAL,
+        desired_key=identity,
+        actual_key=identity,
+    )
+
+
+def link_changes(
+    admin: KeycloakAdmin, realm: str, want: Organization, org_id: str, linked: list[str]
+) -> list[Change]:
+    """Link the listed providers, unlink the others (authoritative)."""
+    desired = names(p.alias for p in want.identity_providers or ())
+    links = linked_set(want.name)
+
+    def link(alias: str) -> None:
+        try:
+            admin.identity_providers.get(realm, alias)
+        except kc_errors.NotFound:
+            raise Problem(
+                INVALID_SPEC,
+                f"spec.organizations[{want.name}].identityProviders[{alias}]: the realm has no "
+                "identity provider with that alias; list it in spec.identityProviders",
+            ) from None
+        admin.organizations.link_identity_provider(realm, org_id, alias)
+
+    def unlink(alias: str) -> None:
+        with contextlib.suppress(kc_errors.NotFound):
+            admin.organizations.unlink_identity_provider(realm, org_id, alias)
+
+    return links.changes(links.plan(desired, linked), SetOps(link, unlink))
+
+
 @dataclass
 class ObservedOrganizations:
     supported: bool
     enabled: bool = False
     actual: list[OrganizationRepresentation] = field(default_factory=list)
+    # Listed organizations that exist and list identity providers: the linked aliases.
+    linked: dict[str, list[str]] = field(default_factory=dict)
 
 
 class OrganizationsSection(RealmSection):
@@ -148,6 +190,14 @@ class OrganizationsSection(RealmSection):
                 for o in admin.organizations.iter_all(realm)
                 if (full := _full(admin, realm, o)) is not None
             ]
+            by_name = {o.name: o for o in observed.actual}
+            for want in self.spec.organizations:
+                have = by_name.get(want.name)
+                if want.identity_providers is not None and have is not None and have.id:
+                    observed.linked[want.name] = [
+                        p.alias or ""
+                        for p in admin.organizations.identity_providers(realm, have.id)
+                    ]
         self.observed = observed
 
     def plan(self) -> list[Change]:
@@ -211,4 +261,22 @@ class OrganizationsSection(RealmSection):
             with contextlib.suppress(kc_errors.NotFound):
                 admin.organizations.delete(realm, have.id or "")
 
-        return changes + orgs.changes(plan, SetOps(create, delete, update))
+        linking = {f"organizations[{o.name}]" for o in desired if o.identity_providers}
+        by_name = {o.name: o.id for o in observed.actual if o.name}
+        changes += [
+            Change(
+                c.path,
+                c.verb,
+                c.run,
+                c.target,
+                # A new organization's links need its id: plan them on the next pass.
+                reobserve=c.verb is Verb.CREATE and c.path in linking,
+            )
+            for c in orgs.changes(plan, SetOps(create, delete, update))
+        ]
+        for want in desired:
+            org_id = by_name.get(want.name)
+            linked = observed.linked.get(want.name)
+            if org_id and linked is not None:
+                changes += link_changes(admin, realm, want, org_id, linked)
+        return changes

@@ -81,10 +81,8 @@ class ObservedFederation:
 
 
 def by_name(components: list[ComponentRepresentation]) -> dict[str, ComponentRepresentation]:
-    found: dict[str, ComponentRepresentation] = {}
-    for c in components:
-        found.setdefault(c.name or "", c)  # two of one name (made by hand): the first
-    return found
+    # Two of one name (made by hand): the last, as ChildSet.plan picks it.
+    return {c.name or "": c for c in components}
 
 
 class UserFederationSection(RealmSection):

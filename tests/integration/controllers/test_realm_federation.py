@@ -59,15 +59,19 @@ def login_client(admin: KeycloakAdmin, realm: str) -> None:
     )
 
 
-def providers(admin: KeycloakAdmin, realm: str, provider_id: str) -> dict[str, Any]:
+def providers(
+    admin: KeycloakAdmin, realm: str, provider_id: str
+) -> dict[str, ComponentRepresentation]:
     realm_id = admin.realms.get(realm).id
     found = admin.components.list(realm, parent=realm_id, provider_type=USER_STORAGE)
-    return {c.name: c for c in found if c.provider_id == provider_id}
+    return {c.name or "": c for c in found if c.provider_id == provider_id}
 
 
-def mappers(admin: KeycloakAdmin, realm: str, provider: ComponentRepresentation) -> dict[str, Any]:
+def mappers(
+    admin: KeycloakAdmin, realm: str, provider: ComponentRepresentation
+) -> dict[str, ComponentRepresentation]:
     found = admin.components.list(realm, parent=provider.id, provider_type=LDAP_MAPPER)
-    return {m.name: m for m in found}
+    return {m.name or "": m for m in found}
 
 
 def ldap_provider(ldap: LdapEndpoint, name: str, secret: str, **fields: Any) -> dict[str, Any]:

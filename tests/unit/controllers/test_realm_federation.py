@@ -3,11 +3,12 @@ one-sided comparison, the records kept as realm attributes, and the mapper set."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from pydantic import ValidationError
 
+from keycloak_controller.api.realm import KeycloakRealmSpec
 from keycloak_controller.api.realm_federation import (
     KerberosProvider,
     LdapMapper,
@@ -15,9 +16,14 @@ from keycloak_controller.api.realm_federation import (
     UserFederation,
     user_federation_secret_refs,
 )
-from keycloak_controller.controllers.childset import Removal
+from keycloak_controller.controllers.childset import Removal, SetOps
 from keycloak_controller.controllers.plan import Verb
-from keycloak_controller.controllers.realm_federation import PROVIDERS_REMOVAL, token_digest
+from keycloak_controller.controllers.realm_federation import (
+    PROVIDERS_REMOVAL,
+    ObservedFederation,
+    UserFederationSection,
+    token_digest,
+)
 from keycloak_controller.controllers.realm_federation_config import (
     TYPED_LDAP_KEYS,
     config_differs,
@@ -38,7 +44,11 @@ from keycloak_controller.controllers.realm_federation_records import (
     ProviderRecord,
     read_records,
 )
+from keycloak_controller.controllers.realm_section import RealmScope
+from keycloak_controller.controllers.reasons import Problem
+from keycloak_controller.keycloak.client import KeycloakAdmin
 from keycloak_controller.keycloak.models import ComponentRepresentation
+from keycloak_controller.keycloak.secrets import Secret
 
 
 def provider(**fields: Any) -> LdapProvider:
@@ -164,8 +174,6 @@ def test_mappers_are_authoritative_and_a_changed_provider_is_an_update() -> None
 
 
 def _noop_ops() -> Any:
-    from keycloak_controller.controllers.childset import SetOps
-
     return SetOps(lambda _w: None, lambda _h: None, lambda _w, _h: None)
 
 
@@ -229,3 +237,82 @@ def test_kerberos_config() -> None:
     }
     with pytest.raises(ValidationError):  # a path on the Keycloak server, not a file's content
         KerberosProvider.model_validate({**kerberos.model_dump(by_alias=True), "keyTab": "x"})
+
+
+# --- the section's plan over a hand-made observation ---------------------------------
+
+
+def section_for(federation: dict[str, Any], observed: Any) -> Any:
+    spec = KeycloakRealmSpec.model_validate(
+        {"keycloakRef": {"name": "kc"}, "realmName": "r", "userFederation": federation}
+    )
+    scope = RealmScope(cast(KeycloakAdmin, object()), "r", "KeycloakRealm/ns/realm")
+    section = UserFederationSection(scope, spec)
+    section.observed = observed
+    return section
+
+
+def observation(**kw: Any) -> Any:
+    return ObservedFederation(
+        kw.pop("realm_id", "rid"), kw.pop("records", {}), kw.pop("ldap", []), [], **kw
+    )
+
+
+LDAP_SPEC = {"name": "corp", "connectionUrl": "ldap://x", "usersDn": "ou=p"}
+
+
+def component(name: str, cid: str, spec: dict[str, Any]) -> ComponentRepresentation:
+    return ComponentRepresentation(
+        id=cid, name=name, provider_id="ldap", config=ldap_config(provider(**spec))
+    )
+
+
+def paths(changes: list[Any]) -> list[str]:
+    return [c.describe() for c in changes]
+
+
+def test_a_new_provider_is_created_and_reobserved() -> None:
+    changes = section_for({"ldap": [LDAP_SPEC]}, observation()).plan()
+    assert paths(changes) == ["userFederation.ldap[corp] (create)"]
+    assert changes[0].reobserve
+
+
+def test_an_in_sync_provider_plans_nothing_and_a_handled_sync_request_is_not_repeated() -> None:
+    spec = {**LDAP_SPEC, "syncRequest": "one"}
+    have = component("corp", "c1", spec)
+    records = {"c1": ProviderRecord(sync_request=token_digest("one"))}
+    assert section_for({"ldap": [spec]}, observation(ldap=[have], records=records)).plan() == []
+    again = section_for(
+        {"ldap": [{**spec, "syncRequest": "two"}]}, observation(ldap=[have], records=records)
+    )
+    assert paths(again.plan()) == ["userFederation.ldap[corp].syncRequest"]
+
+
+def test_only_owned_unlisted_providers_are_deleted() -> None:
+    ours = component("ours", "c1", LDAP_SPEC)
+    theirs = component("theirs", "c2", LDAP_SPEC)
+    records = {
+        "c1": ProviderRecord(owner="KeycloakRealm/ns/realm"),
+        "c2": ProviderRecord(owner="other"),
+    }
+    changes = section_for({"ldap": []}, observation(ldap=[ours, theirs], records=records)).plan()
+    assert paths(changes) == ["userFederation.ldap[ours] (delete)"]
+
+
+def test_a_changed_credential_digest_is_an_update_and_a_refused_bind_blocks_everything() -> None:
+    spec = {**LDAP_SPEC, "bindDn": "cn=a", "bindCredentialSecretRef": {"name": "s", "key": "k"}}
+    have = component("corp", "c1", spec)
+    records = {"c1": ProviderRecord(bind_credential="old")}
+    credentials = {"corp": (Secret("pw"), "new")}
+    observed = observation(ldap=[have], records=records, credentials=credentials)
+    assert paths(section_for({"ldap": [spec]}, observed).plan()) == ["userFederation.ldap[corp]"]
+    observed.bind_problems["corp"] = Problem("LdapBindFailed", "refused")
+    with pytest.raises(Problem):
+        section_for({"ldap": [spec]}, observed).plan()
+
+
+def test_typed_keys_in_additional_config_are_refused() -> None:
+
+    spec = {**LDAP_SPEC, "additionalConfig": {"trustEmail": "true", "cachePolicy": "NO_CACHE"}}
+    with pytest.raises(Problem, match=r"\['trustEmail'\]"):
+        section_for({"ldap": [spec]}, observation()).plan()

@@ -1,8 +1,10 @@
 """`Keycloak`: how the controller reaches one Keycloak server.
 
-External mode only for now. `managed` (the controller runs Keycloak itself) is
-reserved in the schema and refused at admission, so adding it later changes no
-existing field.
+Two modes, exactly one per object:
+- `external`: a Keycloak that runs elsewhere; the controller only logs in.
+- `managed`: the controller runs Keycloak itself (StatefulSet, Services,
+  database settings, bootstrap admin; `managed.py`), then logs in to it exactly
+  as in external mode, so realms and clients do not care which mode it is.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
-from .base import MAX_NAME, MAX_URL, SpecModel, cel, exactly_one
+from .base import MAX_NAME, MAX_URL, SpecModel, StatusModel, cel, exactly_one
 from .base import Rule as CelRule
 from .common import (
     READY_COLUMNS,
@@ -24,6 +26,7 @@ from .common import (
     ResourceStatus,
     SecretKeySelector,
 )
+from .keycloak_managed import ManagedKeycloak
 
 
 class ExternalKeycloak(SpecModel):
@@ -38,10 +41,6 @@ class ExternalKeycloak(SpecModel):
             "prefix, such as /auth, if the server uses one)."
         ),
     )
-
-
-class ManagedKeycloak(SpecModel):
-    """Reserved for a Keycloak that the controller deploys itself (not supported yet)."""
 
 
 class PasswordGrant(SpecModel):
@@ -105,10 +104,10 @@ class KeycloakSpec(SpecModel):
     model_config = ConfigDict(
         json_schema_extra=cel(
             CelRule(
-                "!has(self.managed)",
-                "managed mode is not supported yet; use spec.external",
-                field_path=".managed",
-                reason="FieldValueForbidden",
+                "has(self.managed) || has(self.auth)",
+                "spec.auth is required with spec.external (managed mode logs in with its "
+                "bootstrap admin unless auth is set)",
+                field_path=".auth",
             ),
             CelRule(
                 exactly_one("external", "managed"),
@@ -127,9 +126,18 @@ class KeycloakSpec(SpecModel):
     )
     managed: ManagedKeycloak | None = Field(
         default=None,
-        description="Reserved: a Keycloak deployed by the controller. Not supported yet.",
+        description=(
+            "A Keycloak the controller deploys and runs: a StatefulSet with its Services, "
+            "database settings and a bootstrap admin. Its objects are owned by this resource."
+        ),
     )
-    auth: AdminAuth = Field(description="Admin API credentials, read from Secrets.")
+    auth: AdminAuth | None = Field(
+        default=None,
+        description=(
+            "Admin API credentials, read from Secrets. Required with external; with managed, "
+            "unset means the bootstrap admin (spec.managed.admin)."
+        ),
+    )
     ca_bundle: CABundleSource | None = Field(
         default=None,
         description=(
@@ -149,6 +157,55 @@ class KeycloakSpec(SpecModel):
         ),
     )
 
+    def secret_refs(self) -> list[SecretKeySelector]:
+        """Every Secret this object reads (the controller watches them)."""
+        refs: list[SecretKeySelector] = []
+        if self.auth is not None:
+            if self.auth.password_grant is not None:
+                grant = self.auth.password_grant
+                refs += [grant.username_secret_ref, grant.password_secret_ref]
+            if self.auth.client_credentials is not None:
+                refs.append(self.auth.client_credentials.client_secret_ref)
+        if self.ca_bundle is not None and self.ca_bundle.secret_key_ref is not None:
+            refs.append(self.ca_bundle.secret_key_ref)
+        if self.managed is not None:
+            refs += self.managed.secret_refs()
+        return refs
+
+
+class ManagedStatus(StatusModel):
+    """What the controller observed of the Keycloak it runs."""
+
+    replicas: int | None = Field(default=None, description="Desired replicas.")
+    ready_replicas: int | None = Field(default=None, description="Pods that are Ready.")
+    updated_replicas: int | None = Field(
+        default=None, description="Pods that run the current revision."
+    )
+    version: str | None = Field(
+        default=None, description="The Keycloak version of the rendered image, e.g. 26.7.3."
+    )
+    image: str | None = Field(default=None, description="The container image in use.")
+    internal_url: str | None = Field(
+        default=None, description="The in-cluster URL of the HTTP(S) Service."
+    )
+    external_url: str | None = Field(
+        default=None, description="The public URL (the Ingress host or hostname), if any."
+    )
+    database: str | None = Field(
+        default=None,
+        description="The database in use, e.g. postgres://host:5432/keycloak (no credentials).",
+    )
+    admin_secret: str | None = Field(
+        default=None, description="The Secret with the bootstrap admin's username and password."
+    )
+    upgrade: str | None = Field(
+        default=None,
+        description=(
+            "Set while a major-version change is recreating the cluster (no mixed versions), "
+            "e.g. 'recreating: 25 -> 26'."
+        ),
+    )
+
 
 class KeycloakStatus(ResourceStatus):
     """The connection's observed state."""
@@ -162,6 +219,9 @@ class KeycloakStatus(ResourceStatus):
             "The controller's circuit breaker for this server: Closed (requests flow), Open "
             "(failing fast after repeated errors) or HalfOpen (probing)."
         ),
+    )
+    managed: ManagedStatus | None = Field(
+        default=None, description="Managed mode only: the workload the controller runs."
     )
 
 

@@ -21,6 +21,19 @@ EXPECTED_NAMESPACE_SCOPE: dict[tuple[str, str], set[str]] = {
     **{(GROUP, k): {"get", "list", "watch", "update", "patch"} for k in KINDS},
     **{(GROUP, f"{k}/status"): {"update", "patch"} for k in KINDS},
     (GROUP, "keycloakclients/finalizers"): {"update"},
+    (GROUP, "keycloaks/finalizers"): {"update"},
+    # Managed mode: the workload a managed Keycloak runs on.
+    ("apps", "statefulsets"): {"get", "list", "watch", "create", "update", "patch", "delete"},
+    **{
+        (group, resource): {"get", "create", "update", "patch", "delete"}
+        for group, resource in (
+            ("", "services"),
+            ("policy", "poddisruptionbudgets"),
+            ("networking.k8s.io", "ingresses"),
+            ("networking.k8s.io", "networkpolicies"),
+            ("monitoring.coreos.com", "servicemonitors"),
+        )
+    },
     ("", "secrets"): {"get", "list", "watch", "create", "update", "patch", "delete"},
     ("", "configmaps"): {"get", "list", "watch"},
     ("", "events"): {"create", "patch"},

@@ -314,23 +314,17 @@ COPY = "copied grant"
 COPIES = [{"alias": COPY, "copyOf": "direct grant"}, {"alias": "custom copy", "copyOf": CUSTOM}]
 
 
-def custom_flow(order: str = "cookie-first", redirect: str | None = None) -> dict[str, Any]:
+def custom_flow(
+    order: str = "cookie-first", redirect: str | None = None, otp: bool = True
+) -> dict[str, Any]:
     cookie = step("auth-cookie", "ALTERNATIVE")
-    forms = subflow(
-        FORMS,
-        "ALTERNATIVE",
-        [
-            step("auth-username-password-form", "REQUIRED"),
-            subflow(
-                OTP,
-                "CONDITIONAL",
-                [
-                    step("conditional-user-configured", "REQUIRED"),
-                    step("auth-otp-form", "REQUIRED"),
-                ],
-            ),
-        ],
+    otp_flow = subflow(
+        OTP,
+        "CONDITIONAL",
+        [step("conditional-user-configured", "REQUIRED"), step("auth-otp-form", "REQUIRED")],
     )
+    password = step("auth-username-password-form", "REQUIRED")
+    forms = subflow(FORMS, "ALTERNATIVE", [password, otp_flow] if otp else [password])
     executions = [cookie, forms] if order == "cookie-first" else [forms, cookie]
     if redirect is not None:
         executions.insert(
@@ -465,9 +459,16 @@ def test_flows_lifecycle_on_every_version(
             return dict(auth.get_config(realm, config_id or "").config or {})
 
         assert redirect_config().get("defaultProvider") == "corp"
-        specs[0] = custom_flow("forms-first", redirect="partner")
+        # A config value changes and a subflow is no longer listed (removed with its
+        # executions).
+        specs[0] = custom_flow("forms-first", redirect="partner", otp=False)
         kube.patch("keycloakrealms", ns, "realm", {"spec": {"authenticationFlows": specs}})
         wait_until(lambda: redirect_config().get("defaultProvider") == "partner", TIMEOUT, "config")
+        wait_until(
+            lambda: shape(admin, realm, CUSTOM) == [*reordered[:3], reordered[-1]],
+            TIMEOUT,
+            "the OTP subflow removed",
+        )
 
         # Removal, owned-only: the copy goes; a flow made by hand stays.
         auth.create_flow(

@@ -20,7 +20,9 @@ from keycloak_controller.keycloak.transport import VerbatimBody
 _REALM_26_0_FIELDS = {"bruteForceStrategy": "26.0"}
 
 # Before 26 these identity-provider fields were config attributes (26.0
-# upgrade notes: "kc.org" and "hideOnLoginPage" moved to fields).
+# upgrade notes: "kc.org" and "hideOnLoginPage" moved to fields). Checked on the
+# servers: 24.0.5 and 25.0.6 answer 400 "Unrecognized field" to `hideOnLogin`
+# although the 25.0.4 spec lists it; 26.0.7 drops a `hideOnLoginPage` config key.
 IDP_FIELD_TO_CONFIG = {"hideOnLogin": "hideOnLoginPage", "organizationId": "kc.org"}
 
 

@@ -288,7 +288,7 @@ class AuthenticationFlowsSection(RealmSection):
         auth, realm = self.scope.admin.authentication, self.scope.realm
         alias = have.alias or ""
         bound = [
-            f"the realm's {name} binding"
+            f"the realm's {_camel(name)} binding"
             for name, value in self._bindings_after().items()
             if value == alias
         ]
@@ -310,7 +310,7 @@ class AuthenticationFlowsSection(RealmSection):
     # --- bindings -----------------------------------------------------------
 
     def _bindings_after(self) -> dict[str, str | None]:
-        """Each realm binding (RealmRepresentation field) once the spec's are applied."""
+        """Each binding (by its flowBindings name) once the spec's are applied."""
         realm = self.observed.realm
         wanted = self.spec.flow_bindings
         out: dict[str, str | None] = {}

@@ -96,7 +96,8 @@ class GeneratedRsa(SpecModel):
 
     key_size: int | None = Field(
         default=None,
-        description="Key size in bits. Unset: Keycloak's default (2048).",
+        description="Key size in bits. Unset: Keycloak's default (2048). 3072 needs Keycloak "
+        "26.4+ (refused as IncompatibleVersion before).",
         json_schema_extra=_sizes(*RSA_KEY_SIZES),
     )
     algorithm: RsaAlgorithm | None = Field(
@@ -109,7 +110,8 @@ class GeneratedRsaEnc(SpecModel):
 
     key_size: int | None = Field(
         default=None,
-        description="Key size in bits. Unset: Keycloak's default (2048).",
+        description="Key size in bits. Unset: Keycloak's default (2048). 3072 needs Keycloak "
+        "26.4+ (refused as IncompatibleVersion before).",
         json_schema_extra=_sizes(*RSA_KEY_SIZES),
     )
     algorithm: RsaEncAlgorithm | None = Field(

@@ -8,7 +8,8 @@ and a client registration policy component with a value from a Secret; the secon
 pass writes nothing, drift is reverted, a changed Secret is sent again, Observe
 names the difference and writes nothing, unlisted components this resource created
 are removed while the default provider and a hand-made one stay, and user storage
-is refused at admission. A PEM Keycloak cannot read is refused by field."""
+is refused at admission; a 3072-bit generated key is made from 26.4 and refused by
+version before. A PEM Keycloak cannot read is refused by field."""
 
 from __future__ import annotations
 
@@ -333,6 +334,25 @@ def test_key_providers_and_components_lifecycle_on_every_version(
             kube.patch("keycloakrealms", ns, "realm", {"spec": {"components": [ldap]}})
         assert refused.value.status == 422
         assert "spec.userFederation" in str(refused.value.body)
+
+        # 3072-bit generated RSA keys exist from 26.4; older servers refuse by version.
+        big = [{"name": "rsa-3072", "rsaGenerated": {"keySize": 3072}}]
+        kube.patch("keycloakrealms", ns, "realm", {"spec": {"keyProviders": big}})
+        if admin.adapter.older_than("26.4"):
+
+            def refused_by_version() -> bool:
+                cond = kube.condition("keycloakrealms", ns, "realm") or {}
+                return "3072-bit" in (cond.get("message") or "")
+
+            wait_until(refused_by_version, TIMEOUT, "3072 refused")
+            assert kube.reason("keycloakrealms", ns, "realm") == "IncompatibleVersion"
+            assert component(admin, realm, "rsa-3072") is None
+        else:
+            wait_until(
+                lambda: config_of(admin, realm, "rsa-3072").get("keySize") == ["3072"],
+                TIMEOUT,
+                "a 3072-bit key",
+            )
 
 
 def test_a_pem_keycloak_cannot_read_is_refused_by_field(

@@ -27,7 +27,10 @@ from keycloak_controller.controllers.realm_components import (
 )
 from keycloak_controller.controllers.realm_section import RealmScope
 from keycloak_controller.controllers.reasons import INVALID_SPEC, Problem
+from keycloak_controller.keycloak.adapters import Kind, adapter_for
+from keycloak_controller.keycloak.errors import UnsupportedByVersion
 from keycloak_controller.keycloak.models import ComponentRepresentation
+from keycloak_controller.keycloak.resources.base import to_json
 from keycloak_controller.keycloak.secrets import Secret
 
 OWNER = "KeycloakRealm/ns/realm"
@@ -197,3 +200,24 @@ def test_bodies_send_secrets_at_creation_and_again_only_when_rotated() -> None:
     assert same.config == {"privateKey": ["**********"], "certificate": ["old"], "priority": ["9"]}
     rotated = update_body(want, have, {"privateKey": Secret("new-pem")})
     assert rotated.config == {"privateKey": ["new-pem"], "certificate": [], "priority": ["9"]}
+
+
+@pytest.mark.parametrize(
+    ("version", "refused"),
+    [("24.0.5", True), ("26.0.7", True), ("26.3.0", True), ("26.4.0", False)],
+)
+def test_a_3072_bit_generated_rsa_key_is_refused_before_26_4(version: str, refused: bool) -> None:
+    adapter = adapter_for(version)
+    want = wanted_key_provider(provider(rsaGenerated={"keySize": 3072}))
+    payload = to_json(creation_body(want, "id", REALM_ID, {}))
+    if refused:
+        with pytest.raises(UnsupportedByVersion, match="3072-bit"):
+            adapter.require_valid(Kind.COMPONENT, payload)
+    else:
+        adapter.require_valid(Kind.COMPONENT, payload)
+    small = to_json(
+        creation_body(
+            wanted_key_provider(provider(rsaGenerated={"keySize": 4096})), "id", REALM_ID, {}
+        )
+    )
+    adapter.require_valid(Kind.COMPONENT, small)

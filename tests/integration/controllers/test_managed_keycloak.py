@@ -31,6 +31,7 @@ from kubernetes import watch as k8s_watch
 
 from keycloak_controller.controllers.managed_render import VERSION_ANNOTATION
 from keycloak_controller.keycloak.client import KeycloakAdmin
+from tests.support import rbac
 from tests.support.config import cache_root, keycloak_home
 from tests.support.controller_harness import (
     ControllerRun,
@@ -47,6 +48,19 @@ from tests.support.postgres import PostgresEndpoint
 from tests.support.process import ServerProcess, free_port
 
 KEYCLOAKS = "keycloaks"
+
+
+def denied(call: Callable[[], Any]) -> bool:
+    """True if the apiserver answers 403 Forbidden (any other outcome is not a denial)."""
+    try:
+        call()
+    except k8s.ApiException as error:
+        if error.status == 403:
+            return True
+        raise
+    return False
+
+
 ROLLOUT_TIMEOUT = 120.0
 
 
@@ -482,3 +496,190 @@ def test_generated_admin_secret_is_owned_and_kept(
         )
         assert kube.secret_data(ns, "kc-admin") == first  # never regenerated
         assert base64.b64decode(raw.data["password"]).decode() == first["password"]
+
+
+def test_cloudnativepg_reference_without_its_crds(
+    setup: tuple[Kube, Cluster, str],
+    cluster: ControlPlaneEndpoint,
+    keycloak: KeycloakEndpoint,
+) -> None:
+    """A CloudNativePG Cluster is reached by its conventions (`<cluster>-rw`, `<cluster>-app`);
+    this cluster has no CloudNativePG CRDs, and nothing needs them."""
+    kube, workload, ns = setup
+    kube.secret(ns, "pg-app", {"username": "app", "password": "x", "dbname": "app"})
+    kube.secret(
+        ns, "admin", {"username": keycloak.admin_username, "password": keycloak.admin_password}
+    )
+    spec = {"database": {"cloudNativePG": {"cluster": "pg"}}, "admin": {"existingSecret": "admin"}}
+    with controller_run(cluster, [ns]) as run:
+        map_to(run, ns, "kc", keycloak.base_url)
+        kube.create(KEYCLOAKS, ns, managed_object("kc", **spec))
+        wait_until(lambda: ready(kube, ns, "kc"), ROLLOUT_TIMEOUT, "Ready on the CNPG database")
+    env = {e.name: e for e in workload.stateful_set(ns, "kc").spec.template.spec.containers[0].env}
+    assert env["KC_DB_URL_HOST"].value == "pg-rw"
+    assert env["KC_DB_URL_DATABASE"].value_from.secret_key_ref.name == "pg-app"
+    assert env["KC_DB_URL_DATABASE"].value_from.secret_key_ref.key == "dbname"
+    assert env["KC_DB_PASSWORD"].value_from.secret_key_ref.name == "pg-app"
+    assert (
+        managed_status(kube, ns, "kc")["database"]
+        == "postgres://pg-rw:5432/<Secret pg-app key dbname>"
+    )
+
+
+def test_optional_objects_follow_the_spec_and_a_missing_servicemonitor_crd_stalls(
+    setup: tuple[Kube, Cluster, str], cluster: ControlPlaneEndpoint
+) -> None:
+    kube, workload, ns = setup
+    kube.secret(ns, "db", {"username": "keycloak", "password": "x"})
+    networking = k8s.NetworkingV1Api(workload.api_client)
+    policy = k8s.PolicyV1Api(workload.api_client)
+    spec = {
+        "database": external_db("db"),
+        "ingress": {"host": "sso.example.test", "className": "nginx", "tlsSecret": "sso-tls"},
+        "networkPolicy": {"enabled": True, "from": [{"namespaceSelector": {}}]},
+    }
+    with controller_run(cluster, [ns]):
+        kube.create(KEYCLOAKS, ns, managed_object("kc", **spec))
+        wait_until(
+            lambda: (
+                bool(networking.list_namespaced_ingress(ns).items)
+                and bool(networking.list_namespaced_network_policy(ns).items)
+                and bool(policy.list_namespaced_pod_disruption_budget(ns).items)
+            ),
+            60,
+            "the Ingress, NetworkPolicy and PodDisruptionBudget",
+        )
+        ingress = networking.read_namespaced_ingress("kc", ns)
+        assert ingress.spec.rules[0].host == "sso.example.test"
+        assert managed_status(kube, ns, "kc")["externalUrl"] == "https://sso.example.test"
+
+        kube.patch(
+            KEYCLOAKS,
+            ns,
+            "kc",
+            {
+                "spec": {
+                    "managed": {
+                        "ingress": None,
+                        "networkPolicy": {"enabled": False},
+                        "podDisruptionBudget": {"enabled": False},
+                    }
+                }
+            },
+        )
+        wait_until(
+            lambda: (
+                not networking.list_namespaced_ingress(ns).items
+                and not networking.list_namespaced_network_policy(ns).items
+                and not policy.list_namespaced_pod_disruption_budget(ns).items
+            ),
+            60,
+            "the switched-off objects deleted",
+        )
+
+        kube.patch(
+            KEYCLOAKS, ns, "kc", {"spec": {"managed": {"serviceMonitor": {"enabled": True}}}}
+        )
+        wait_until(
+            lambda: kube.reason(KEYCLOAKS, ns, "kc") == "InvalidSpec",
+            60,
+            "Stalled for the missing ServiceMonitor CRD",
+        )
+        stalled = kube.condition(KEYCLOAKS, ns, "kc", "Stalled")
+        assert "ServiceMonitor CRD" in stalled["message"]
+
+
+def test_managed_mode_rbac_grants_the_workload_and_denies_the_rest(
+    cluster: ControlPlaneEndpoint, unique_name: Callable[[str], str]
+) -> None:
+    """As the deploy/default ServiceAccount: the workload kinds work, pods and escalation do not."""
+    kube = Kube(cluster)
+    ns = kube.namespace(unique_name("rbac"))
+    api = rbac.controller_identity(cluster).api_client()
+    apps, core = k8s.AppsV1Api(api), k8s.CoreV1Api(api)
+    sts = {
+        "metadata": {"name": "x"},
+        "spec": {
+            "serviceName": "x",
+            "selector": {"matchLabels": {"a": "b"}},
+            "template": {
+                "metadata": {"labels": {"a": "b"}},
+                "spec": {"containers": [{"name": "c", "image": "i"}]},
+            },
+        },
+    }
+    apps.create_namespaced_stateful_set(ns, sts, dry_run="All")
+    core.create_namespaced_service(
+        ns, {"metadata": {"name": "x"}, "spec": {"ports": [{"port": 1}]}}, dry_run="All"
+    )
+    pod = {"metadata": {"name": "x"}, "spec": {"containers": [{"name": "c", "image": "i"}]}}
+    deployment = {**sts, "spec": {k: v for k, v in sts["spec"].items() if k != "serviceName"}}
+    assert denied(lambda: core.create_namespaced_pod(ns, pod, dry_run="All"))
+    assert denied(lambda: core.list_namespaced_pod(ns))
+    assert denied(lambda: apps.create_namespaced_deployment(ns, deployment, dry_run="All"))
+    assert denied(
+        lambda: core.create_namespaced_service_account(
+            ns, {"metadata": {"name": "x"}}, dry_run="All"
+        )
+    )
+    assert denied(
+        lambda: core.create_namespaced_persistent_volume_claim(
+            ns,
+            {
+                "metadata": {"name": "x"},
+                "spec": {
+                    "accessModes": ["ReadWriteOnce"],
+                    "resources": {"requests": {"storage": "1Gi"}},
+                },
+            },
+            dry_run="All",
+        )
+    )
+    api.close()  # type: ignore[no-untyped-call]
+
+
+@pytest.mark.parametrize(
+    ("managed", "message"),
+    [
+        ({"database": {}}, "set exactly one of external, cloudNativePG or dev: true"),
+        ({"database": {"dev": False}}, "set exactly one of external, cloudNativePG or dev: true"),
+        (
+            {"database": {"dev": True, "cloudNativePG": {"cluster": "pg"}}},
+            "set exactly one of external, cloudNativePG or dev: true",
+        ),
+        ({}, "database"),
+        (
+            {"database": {"dev": True}, "additionalOptions": [{"name": "log-level"}]},
+            "set exactly one of value or secretKeyRef",
+        ),
+    ],
+)
+def test_admission_refuses_what_cannot_work(
+    managed: dict[str, Any],
+    message: str,
+    cluster: ControlPlaneEndpoint,
+    unique_name: Callable[[str], str],
+) -> None:
+    kube = Kube(cluster)
+    ns = kube.namespace(unique_name("admission"))
+    with pytest.raises(k8s.ApiException) as refused:
+        kube.create(KEYCLOAKS, ns, managed_object("kc", **managed))
+    assert refused.value.status == 422
+    assert message in (refused.value.body or "")
+
+
+def test_admission_requires_auth_only_in_external_mode(
+    cluster: ControlPlaneEndpoint, unique_name: Callable[[str], str]
+) -> None:
+    kube = Kube(cluster)
+    ns = kube.namespace(unique_name("admission"))
+    kube.create(KEYCLOAKS, ns, managed_object("dev", database={"dev": True}))  # accepted
+    external = {
+        "apiVersion": "keycloak-controller.dev/v1alpha1",
+        "kind": "Keycloak",
+        "metadata": {"name": "ext"},
+        "spec": {"external": {"url": "https://sso.example.test"}},
+    }
+    with pytest.raises(k8s.ApiException) as refused:
+        kube.create(KEYCLOAKS, ns, external)
+    assert "spec.auth is required with spec.external" in (refused.value.body or "")

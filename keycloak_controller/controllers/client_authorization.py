@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from keycloak_controller.api import KeycloakClient
 from keycloak_controller.api.client_authorization import (
@@ -298,7 +298,17 @@ def plan_authorization(
 
         desired = model.creation_order(wanted.policies)
         plan_p = model.POLICIES.plan(desired, observed.policies)
-        split(model.POLICIES.changes(plan_p, SetOps(create_policy, delete_policy, update_policy)))
+        changes = model.POLICIES.changes(
+            plan_p, SetOps(create_policy, delete_policy, update_policy)
+        )
+        # A policy whose type changes is deleted and made again, which drops it from the
+        # permissions and aggregates that name it: they are planned again after it.
+        replaced = {
+            f"{model.POLICIES.name}[{want.name}]"
+            for want, have in plan_p.update
+            if have.type != model.policy_type(want)
+        }
+        split([replace(c, reobserve=True) if c.path in replaced else c for c in changes])
 
     if wanted.permissions is not None and observed.permissions is not None:
 

@@ -369,8 +369,37 @@ def test_authorization_lifecycle_on_every_version(
 
         wait_until(corrected, TIMEOUT, "the role policy corrected")
 
-        # Removal: "old" leaves the spec with its permission; both are deleted.
+        # A policy changes type: made again, and still named by the permission and the
+        # aggregate that use it, in the same reconcile.
         spec = lifecycle_spec()
+        spec["policies"][1] = {"name": "staff", "user": {"users": ["carol"]}}
+        kube.patch("keycloakclients", ns, "rs", {"spec": {"authorization": spec}})
+
+        def retyped() -> bool:
+            policies = {p.name: p for p in export().policies or []}
+
+            def applied(name: str) -> list[str]:
+                found = policies.get(name)
+                config = (found.config if found else None) or {}
+                return list(json.loads(config.get("applyPolicies") or "[]"))
+
+            staff = policies.get("staff")
+            return (
+                staff is not None
+                and staff.type == "user"
+                and "staff" in applied("typed")
+                and "staff" in applied("any")
+            )
+
+        def staff_type() -> str | None:
+            return next((p.type for p in export().policies or [] if p.name == "staff"), None)
+
+        wait_until(lambda: staff_type() == "user", TIMEOUT, "staff retyped")
+        wait_idle(manager, TIMEOUT)  # no later pass: the same reconcile re-applied them
+        assert retyped()
+        assert kube.is_ready("keycloakclients", ns, "rs")
+
+        # Removal: "old" leaves the spec with its permission; both are deleted.
         spec["resources"] = spec["resources"][:1]
         spec["permissions"] = spec["permissions"][:2]
         kube.patch("keycloakclients", ns, "rs", {"spec": {"authorization": spec}})

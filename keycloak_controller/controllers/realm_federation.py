@@ -9,13 +9,15 @@
 - An LDAP provider's mappers: AUTHORITATIVE when listed (realm_federation_mappers).
 - The bind credential: sent from the Secret on create, and again whenever the
   Secret's salted digest differs from the one recorded (Keycloak masks it on
-  read). Before it is sent, Keycloak's LDAP connection test binds with it: a
+  read). Before it is sent (and before the URL, bind DN or TLS settings
+  change), Keycloak's LDAP connection test binds with it: a
   refused bind or an unreachable server is reported (Ready=False, naming the
   provider and the Secret) and nothing is written, so a wrong password never
   replaces a working one; the test is retried with backoff and on every change
   of the Secret.
 - `syncRequest`: a changed value triggers one full sync; the digest of the
   value handled is recorded, so the same value never syncs twice.
+- Records of providers deleted elsewhere are dropped from the realm's attributes.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from .realm_federation_config import (
     merged,
 )
 from .realm_federation_mappers import mapper_changes
-from .realm_federation_records import ProviderRecord, read_records, write_record
+from .realm_federation_records import ProviderRecord, drop_records, read_records, write_record
 from .realm_section import RealmSection
 from .reasons import INVALID_SPEC, Problem
 
@@ -78,6 +80,13 @@ class ObservedFederation:
 
     def record(self, component: ComponentRepresentation) -> ProviderRecord:
         return self.records.get(component.id or "", ProviderRecord())
+
+
+def connection_keys(want: LdapProvider) -> dict[str, list[str]]:
+    """The spec's keys that decide whether a bind works: a change of any of them is
+    tested before it is written, as a new credential is."""
+    keys = ("connectionUrl", "bindDn", "authType", "startTls", "useTruststoreSpi")
+    return {k: v for k, v in ldap_config(want).items() if k in keys}
 
 
 def by_name(components: list[ComponentRepresentation]) -> dict[str, ComponentRepresentation]:
@@ -120,7 +129,11 @@ class UserFederationSection(RealmSection):
             secret = self.scope.secret(ref)
             digest = self.scope.digest(secret)
             observed.credentials[want.name] = (secret, digest)
-            if have is None or observed.record(have).bind_credential != digest:
+            if (
+                have is None
+                or observed.record(have).bind_credential != digest
+                or config_differs(connection_keys(want), have.config)
+            ):
                 problem = self._test_bind(want, secret, have)
                 if problem is not None:
                     observed.bind_problems[want.name] = problem
@@ -184,7 +197,23 @@ class UserFederationSection(RealmSection):
             changes += self._ldap_changes(fed.ldap)
         if fed.kerberos is not None:
             changes += self._kerberos_changes(fed.kerberos)
-        return changes
+        return changes + self._stale_records()
+
+    def _stale_records(self) -> list[Change]:
+        """Records of providers deleted elsewhere: dropped, so the realm does not
+        collect them (a provider made again gets a new id and a new record)."""
+        existing = {c.id for c in self.observed.ldap + self.observed.kerberos}
+        stale = sorted(set(self.observed.records) - existing)
+        if not stale:
+            return []
+        admin, realm = self.scope.admin, self.scope.realm
+        return [
+            Change(
+                "userFederation (records of deleted providers)",
+                Verb.DELETE,
+                lambda: drop_records(admin, realm, stale),
+            )
+        ]
 
     def _ldap_changes(self, desired: list[LdapProvider]) -> list[Change]:
         admin, realm, owner = self.scope.admin, self.scope.realm, self.scope.owner_tag

@@ -16,7 +16,7 @@ realm's own PUT merges attributes, so the realm settings never drop these.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 
 from keycloak_controller.keycloak.client import KeycloakAdmin
@@ -67,14 +67,24 @@ def read_records(attributes: Mapping[str, str] | None) -> dict[str, ProviderReco
 def write_record(
     admin: KeycloakAdmin, realm: str, component_id: str, record: ProviderRecord | None
 ) -> None:
-    """Set (or with None, remove) one record. Read-modify-write of the realm's
-    attributes at run time: another section may have changed them meanwhile."""
-    attributes = dict(admin.realms.get(realm).attributes or {})
-    key = record_key(component_id)
+    """Set (or with None, remove) one record."""
     if record is None:
-        if key not in attributes:
-            return
-        del attributes[key]
-    else:
-        attributes[key] = record.to_text()
-    admin.realms.update(realm, RealmRepresentation(attributes=attributes))
+        drop_records(admin, realm, [component_id])
+        return
+    _write(admin, realm, {record_key(component_id): record.to_text()}, ())
+
+
+def drop_records(admin: KeycloakAdmin, realm: str, component_ids: Iterable[str]) -> None:
+    _write(admin, realm, {}, [record_key(i) for i in component_ids])
+
+
+def _write(admin: KeycloakAdmin, realm: str, put: Mapping[str, str], remove: Iterable[str]) -> None:
+    """Read-modify-write of the realm's attributes at run time (another section may
+    have changed them meanwhile); Keycloak replaces the whole map on update."""
+    attributes = dict(admin.realms.get(realm).attributes or {})
+    before = dict(attributes)
+    attributes.update(put)
+    for key in remove:
+        attributes.pop(key, None)
+    if attributes != before:
+        admin.realms.update(realm, RealmRepresentation(attributes=attributes))

@@ -316,3 +316,10 @@ def test_typed_keys_in_additional_config_are_refused() -> None:
     spec = {**LDAP_SPEC, "additionalConfig": {"trustEmail": "true", "cachePolicy": "NO_CACHE"}}
     with pytest.raises(Problem, match=r"\['trustEmail'\]"):
         section_for({"ldap": [spec]}, observation()).plan()
+
+
+def test_records_of_deleted_providers_are_dropped() -> None:
+    have = component("corp", "c1", LDAP_SPEC)
+    records = {"c1": ProviderRecord(), "gone": ProviderRecord(owner="KeycloakRealm/ns/realm")}
+    changes = section_for({"ldap": [LDAP_SPEC]}, observation(ldap=[have], records=records)).plan()
+    assert paths(changes) == ["userFederation (records of deleted providers) (delete)"]

@@ -1,14 +1,15 @@
-"""`KeycloakClient`: one OIDC client in a realm, and its credentials Secret.
+"""`KeycloakClient`: one OIDC or SAML client in a realm, and its credentials Secret.
 
 Layers: placement (`realmRef`), identity (`clientId`, immutable), Kubernetes
-integrations (`credentialsSecret`, bring-your-own secret) and typed settings.
-SAML (`protocol: saml`), lifetimes and authorization services slot in later as
-new enum values and optional fields.
+integrations (`credentialsSecret`, bring-your-own secret) and typed settings
+(OIDC ones in `client_oidc`, the `saml:` block in `client_saml`).
+Authorization services slot in later as optional fields.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -17,6 +18,16 @@ from pydantic import ConfigDict, Field
 from .base import MAX_LIST, MAX_NAME, MAX_TEXT, MAX_URL, SpecModel, cel, immutable, list_map
 from .base import Rule as CelRule
 from .base import list_set as _list_set
+from .client_authorization import AUTHORIZATION_RULE, ClientAuthorization
+from .client_oidc import (
+    ClientAuthentication,
+    ClientAuthMethod,
+    Consent,
+    FlowOverrides,
+    Logout,
+    TokenSettings,
+)
+from .client_saml import SamlSettings
 from .common import (
     DNS_SUBDOMAIN,
     READY_COLUMNS,
@@ -36,6 +47,19 @@ Url = Annotated[str, Field(min_length=1, max_length=MAX_URL)]
 # A bare "*" lets any site receive tokens (redirects) or call with credentials
 # (CORS); patterns such as https://app.example.com/* stay allowed.
 _NO_BARE_STAR = "self.all(u, u != '*')"
+# A "*" in the host (https://*.acme.test/cb) reads as "any subdomain", which
+# Keycloak does not do (it only matches a trailing * of the path): refused so
+# nobody relies on it, or on a later version treating it as a pattern.
+_NO_HOST_STAR = "self.all(u, !u.matches('^[^:/?#]+://[^/?#]*[*]'))"
+# Mapper types that run code inside Keycloak: allowed only by the realm's grant.
+SCRIPT_MAPPER_TYPES = frozenset({"oidc-script-based-protocol-mapper", "saml-javascript-mapper"})
+SCRIPT_MAPPER_PREFIX = "script-"  # mappers deployed as JavaScript providers
+
+
+def is_script_mapper(mapper_type: str) -> bool:
+    return mapper_type in SCRIPT_MAPPER_TYPES or mapper_type.startswith(SCRIPT_MAPPER_PREFIX)
+
+
 _FLOW_FLAGS = (
     "standard",
     "implicit",
@@ -45,12 +69,20 @@ _FLOW_FLAGS = (
 )
 
 
-def _uri_list(what: str, star_message: str) -> Any:
+def _uri_list(what: str, field: str, star_message: str) -> Any:
+    host_message = (
+        f"{field} must not have a wildcard in the host (such as https://*.acme.test/cb): "
+        "Keycloak only matches a trailing * of the path; list each host"
+    )
     return Field(
         default=None,
         max_length=MAX_LIST,
         description=what,
-        json_schema_extra=cel(CelRule(_NO_BARE_STAR, star_message), **_list_set()),
+        json_schema_extra=cel(
+            CelRule(_NO_BARE_STAR, star_message),
+            CelRule(_NO_HOST_STAR, host_message),
+            **_list_set(),
+        ),
     )
 
 
@@ -78,6 +110,7 @@ class EffectiveFlows:
     direct_access_grants: bool
     service_accounts: bool
     device_authorization: bool
+    ciba: bool | None
 
 
 class ClientFlows(SpecModel):
@@ -99,6 +132,11 @@ class ClientFlows(SpecModel):
     device_authorization: bool | None = Field(
         default=None, description="OAuth 2.0 device authorization grant. Unset: false."
     )
+    ciba: bool | None = Field(
+        default=None,
+        description="OpenID Connect client-initiated backchannel authentication (CIBA) grant "
+        "(Confidential only). Unset: not managed.",
+    )
 
 
 class ProtocolMapper(SpecModel):
@@ -117,13 +155,31 @@ class ProtocolMapper(SpecModel):
     )
 
 
+class ServiceAccount(RoleMappingSpec):
+    """The client's service account: its roles and groups."""
+
+    groups: list[Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]] | None = Field(
+        default=None,
+        max_length=MAX_LIST,
+        description=(
+            "Groups of the service account, by path (e.g. /services/billing): it gets their "
+            "roles. Unset: not managed. Authoritative: when set, the account leaves groups "
+            "not listed. "
+            "A group holding administrative roles needs allowAdminRoles, like the roles."
+        ),
+        json_schema_extra=_list_set(),
+    )
+
+
 class CredentialsSecret(SpecModel):
     """The Secret the controller writes in this client's namespace.
 
-    Keys: client-id, client-secret (Confidential clients only), issuer,
-    token-endpoint, authorization-endpoint, userinfo-endpoint, jwks-uri. The
-    Secret is owned by the KeycloakClient, recreated if deleted and put back if
-    edited.
+    Keys: client-id, client-secret (Confidential OIDC clients that authenticate
+    with the secret), issuer, token-endpoint, authorization-endpoint,
+    userinfo-endpoint, jwks-uri; SAML clients also get saml-idp-metadata-url,
+    saml-idp-sso-url and saml-idp-signing-certificate (the realm's, base64 DER).
+    The Secret is owned by the KeycloakClient, recreated if deleted and put back
+    if edited.
     """
 
     model_config = ConfigDict(
@@ -185,6 +241,58 @@ class KeycloakClientSpec(ManagedObjectSpec):
                 "credentialsSecret.existingSecret",
                 field_path=".credentialsSecret.existingSecret",
             ),
+            CelRule(
+                "!has(self.credentialsSecret) || !has(self.credentialsSecret.existingSecret) "
+                "|| !has(self.clientAuthentication) "
+                "|| self.clientAuthentication.method in ['ClientSecret', 'ClientSecretJwt']",
+                "credentialsSecret.existingSecret is a client secret; the client authenticates "
+                "with clientAuthentication.method, which uses none",
+                field_path=".credentialsSecret.existingSecret",
+            ),
+            CelRule(
+                "!has(self.clientAuthentication) || (self.accessType == 'Confidential' "
+                "&& self.protocol == 'openid-connect')",
+                "clientAuthentication is for Confidential openid-connect clients",
+                field_path=".clientAuthentication",
+            ),
+            CelRule(
+                "!has(self.flows) || !has(self.flows.ciba) || !self.flows.ciba "
+                "|| self.accessType == 'Confidential'",
+                "the CIBA grant needs accessType: Confidential",
+                field_path=".flows.ciba",
+            ),
+            CelRule(
+                "has(self.saml) == (self.protocol == 'saml')",
+                "spec.saml is for protocol: saml clients, and a saml client needs spec.saml",
+                field_path=".saml",
+            ),
+            CelRule(
+                "self.protocol != 'saml' || (self.accessType == 'Confidential' "
+                + "".join(
+                    f"&& !has(self.{f}) "
+                    for f in (
+                        "flows",
+                        "pkceMethod",
+                        "serviceAccount",
+                        "logout",
+                        "tokens",
+                        "postLogoutRedirectUris",
+                        "webOrigins",
+                    )
+                )
+                + ")",
+                "SAML clients take their settings in spec.saml: remove accessType, flows, "
+                "pkceMethod, serviceAccount, logout, tokens, postLogoutRedirectUris and "
+                "webOrigins",
+            ),
+            CelRule(
+                "self.protocol != 'saml' || !has(self.saml.masterSamlProcessingUrl) "
+                "|| !has(self.adminUrl)",
+                "set saml.masterSamlProcessingUrl or adminUrl, not both (Keycloak keeps "
+                "them in one field)",
+                field_path=".adminUrl",
+            ),
+            AUTHORIZATION_RULE,
         )
     )
 
@@ -208,8 +316,10 @@ class KeycloakClientSpec(ManagedObjectSpec):
         default=None, max_length=MAX_TEXT, description="A description shown in Keycloak."
     )
     enabled: bool = Field(default=True, description="The client can be used.")
-    protocol: Literal["openid-connect"] = Field(
-        default="openid-connect", description="The protocol; openid-connect (SAML is planned)."
+    protocol: Literal["openid-connect", "saml"] = Field(
+        default="openid-connect",
+        description="openid-connect or saml (then spec.saml holds its settings). Immutable.",
+        json_schema_extra=immutable("protocol"),
     )
     access_type: AccessType = Field(
         default=AccessType.CONFIDENTIAL,
@@ -222,6 +332,38 @@ class KeycloakClientSpec(ManagedObjectSpec):
     consent_required: bool | None = Field(
         default=None, description="Users must grant consent to the client."
     )
+    consent: Consent | None = Field(default=None, description="The consent screen.")
+    always_display_in_console: bool | None = Field(
+        default=None,
+        description="List the client in the account console even without a session with it.",
+    )
+    full_scope_allowed: bool | None = Field(
+        default=None,
+        description=(
+            "Tokens carry all of the user's roles (true, Keycloak's default) or only the "
+            "roles in the client's scope (false)."
+        ),
+    )
+    client_authentication: ClientAuthentication | None = Field(
+        default=None,
+        description="How a Confidential client authenticates. Unset: ClientSecret.",
+    )
+    logout: Logout | None = Field(
+        default=None, description="Front- and back-channel logout (OIDC)."
+    )
+    tokens: TokenSettings | None = Field(
+        default=None, description="Per-client token and session lifetimes and algorithms."
+    )
+    authentication_flow_overrides: FlowOverrides | None = Field(
+        default=None,
+        description=(
+            "Flows this client uses instead of the realm's, by alias. Unset: not managed. "
+            "Authoritative when set: overrides not listed are removed."
+        ),
+    )
+    saml: SamlSettings | None = Field(
+        default=None, description="SAML settings; required with protocol: saml, else refused."
+    )
     root_url: Url | None = Field(
         default=None, description="The URL relative redirect and base URLs are resolved against."
     )
@@ -232,16 +374,22 @@ class KeycloakClientSpec(ManagedObjectSpec):
         default=None, description="The application's back-channel admin endpoint."
     )
     redirect_uris: list[Url] | None = _uri_list(
-        "Valid redirect URIs after login; a trailing * is a prefix match. A bare '*' is refused.",
+        "Valid redirect URIs after login; a trailing * is a prefix match. A bare '*' and a "
+        "'*' in the host are refused. For SAML clients: the allowed ACS URLs.",
+        "redirectUris",
         "redirectUris must not contain a bare '*', which lets any site receive tokens; list the "
         "application's URIs (a prefix such as https://app.example.com/* is allowed)",
     )
     post_logout_redirect_uris: list[Url] | None = _uri_list(
-        "Valid redirect URIs after logout ('+': the redirect URIs). A bare '*' is refused.",
+        "Valid redirect URIs after logout ('+': the redirect URIs). A bare '*' and a '*' in "
+        "the host are refused.",
+        "postLogoutRedirectUris",
         "postLogoutRedirectUris must not contain a bare '*'; list the application's URIs",
     )
     web_origins: list[Url] | None = _uri_list(
-        "Allowed CORS origins ('+': the redirect URIs' origins). A bare '*' is refused.",
+        "Allowed CORS origins ('+': the redirect URIs' origins). A bare '*' and a '*' in the "
+        "host are refused.",
+        "webOrigins",
         "webOrigins must not contain a bare '*', which allows any site; list the origins or "
         "use '+' for the redirect URIs' origins",
     )
@@ -260,8 +408,9 @@ class KeycloakClientSpec(ManagedObjectSpec):
         default=None,
         max_length=MAX_LIST,
         description=(
-            "Protocol mappers of this client. Unset: not managed. Authoritative: when set, "
-            "mappers not listed are removed."
+            "Protocol mappers of this client (of its protocol: oidc-* or saml-* types). Unset: "
+            "not managed. Authoritative: when set, mappers not listed are removed. Script "
+            "mappers need a realm grant with allowScriptMappers."
         ),
         json_schema_extra=list_map("name"),
     )
@@ -293,13 +442,14 @@ class KeycloakClientSpec(ManagedObjectSpec):
         ),
         json_schema_extra=_list_set(),
     )
-    service_account: RoleMappingSpec | None = Field(
+    service_account: ServiceAccount | None = Field(
         default=None,
         description=(
-            "Roles of the client's service account (needs flows.serviceAccounts). Admin roles "
-            "(realm-management) need a grant with allowAdminRoles on the realm. Authoritative: "
-            "realm roles not listed are removed (except default-roles-<realm>); client roles "
-            "not listed are removed for each client listed, other clients' roles are left alone."
+            "Roles and groups of the client's service account (needs flows.serviceAccounts). "
+            "Admin roles (realm-management, including impersonation) need a grant with "
+            "allowAdminRoles on the realm. Authoritative: realm roles not listed are removed "
+            "(except default-roles-<realm>); client roles not listed are removed for each "
+            "client listed, other clients' roles are left alone."
         ),
     )
     credentials_secret: CredentialsSecret | None = Field(
@@ -307,6 +457,13 @@ class KeycloakClientSpec(ManagedObjectSpec):
         description=(
             "The Secret with the client's credentials and endpoints. Unset: a Secret named "
             "<metadata.name>-credentials."
+        ),
+    )
+    authorization: ClientAuthorization | None = Field(
+        default=None,
+        description=(
+            "Authorization services: resources, scopes, policies and permissions (see "
+            "docs/client-authorization.md). Unset: not managed."
         ),
     )
 
@@ -320,7 +477,40 @@ class KeycloakClientSpec(ManagedObjectSpec):
             direct_access_grants=bool(flows.direct_access_grants),
             service_accounts=bool(flows.service_accounts),
             device_authorization=bool(flows.device_authorization),
+            ciba=flows.ciba,
         )
+
+    def authentication_method(self) -> ClientAuthMethod | None:
+        """How the client authenticates; None for clients that have no credentials."""
+        if self.access_type is not AccessType.CONFIDENTIAL or self.protocol == "saml":
+            return None
+        auth = self.client_authentication
+        return auth.method if auth is not None else ClientAuthMethod.CLIENT_SECRET
+
+    def uses_client_secret(self) -> bool:
+        return self.authentication_method() in (
+            ClientAuthMethod.CLIENT_SECRET,
+            ClientAuthMethod.CLIENT_SECRET_JWT,
+        )
+
+    def script_mappers(self) -> list[str]:
+        """Names of the mappers that run scripts (refused without the realm's grant)."""
+        return [m.name for m in self.protocol_mappers or () if is_script_mapper(m.protocol_mapper)]
+
+    def secret_refs(self) -> Iterator[SecretKeySelector]:
+        """Every Secret key this client reads (for the Secret index and watch)."""
+        if self.credentials_secret and self.credentials_secret.existing_secret:
+            yield self.credentials_secret.existing_secret
+        auth = self.client_authentication
+        if auth is not None and auth.certificate_secret_ref is not None:
+            yield auth.certificate_secret_ref
+        if self.saml is not None:
+            for ref in (
+                self.saml.signing_certificate_secret_ref,
+                self.saml.encryption_certificate_secret_ref,
+            ):
+                if ref is not None:
+                    yield ref
 
     def credentials_secret_name(self, object_name: str) -> str:
         """The credentials Secret's name for a KeycloakClient called `object_name`."""
@@ -343,7 +533,7 @@ class KeycloakClientStatus(ResourceStatus):
 
 
 class KeycloakClient(CustomResource):
-    """An OIDC client in a realm, with a credentials Secret in this namespace."""
+    """An OIDC or SAML client in a realm, with a credentials Secret in this namespace."""
 
     names: ClassVar[ResourceNames] = ResourceNames(
         kind="KeycloakClient",

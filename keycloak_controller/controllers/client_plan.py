@@ -16,7 +16,9 @@ from keycloak_controller.keycloak.diff import diff
 from keycloak_controller.keycloak.models import ClientRepresentation, ProtocolMapperRepresentation
 from keycloak_controller.keycloak.secrets import Secret
 
+from . import client_settings as settings
 from .childset import ChildSet, Removal, identity
+from .client_settings import ClientInputs
 
 # Keycloak keeps these settings as client attributes.
 PKCE_ATTRIBUTE = "pkce.code.challenge.method"
@@ -24,6 +26,7 @@ DEVICE_GRANT_ATTRIBUTE = "oauth2.device.authorization.grant.enabled"
 POST_LOGOUT_ATTRIBUTE = "post.logout.redirect.uris"
 # Fields reconciled by their own endpoints, never through the client PUT.
 SEPARATELY_MANAGED = ("protocolMappers", "defaultClientScopes", "optionalClientScopes")
+FLOW_OVERRIDES = "authenticationFlowBindingOverrides"
 
 # The client whose roles administer a realm, and the master realm's admin role.
 REALM_MANAGEMENT = "realm-management"
@@ -37,46 +40,81 @@ KEY_TOKEN_ENDPOINT = "token-endpoint"  # noqa: S105 - a key name
 KEY_AUTH_ENDPOINT = "authorization-endpoint"
 KEY_USERINFO_ENDPOINT = "userinfo-endpoint"
 KEY_JWKS_URI = "jwks-uri"
+KEY_SAML_METADATA = "saml-idp-metadata-url"
+KEY_SAML_SSO = "saml-idp-sso-url"
+KEY_SAML_CERTIFICATE = "saml-idp-signing-certificate"
 
 
 def desired_client(
     spec: KeycloakClientSpec,
     ownership_attributes: dict[str, str],
     client_secret: Secret | None = None,
+    inputs: ClientInputs | None = None,
 ) -> ClientRepresentation:
-    flows = spec.effective_flows()
+    inputs = inputs or ClientInputs()
+    saml = spec.saml if spec.protocol == "saml" else None
     attributes: dict[str, str] = dict(spec.attributes or {})
-    attributes[DEVICE_GRANT_ATTRIBUTE] = str(flows.device_authorization).lower()
-    if spec.pkce_method is not None:
-        attributes[PKCE_ATTRIBUTE] = spec.pkce_method.value
-    if spec.post_logout_redirect_uris is not None:
-        attributes[POST_LOGOUT_ATTRIBUTE] = "##".join(spec.post_logout_redirect_uris)
-    attributes.update(ownership_attributes)
     fields: dict[str, Any] = {
         "clientId": spec.client_id,
         "name": spec.name,
         "description": spec.description,
         "enabled": spec.enabled,
         "protocol": spec.protocol,
-        "publicClient": spec.access_type is AccessType.PUBLIC,
-        "bearerOnly": spec.access_type is AccessType.BEARER_ONLY,
-        "standardFlowEnabled": flows.standard,
-        "implicitFlowEnabled": flows.implicit,
-        "directAccessGrantsEnabled": flows.direct_access_grants,
-        "serviceAccountsEnabled": flows.service_accounts,
         "consentRequired": spec.consent_required,
         "rootUrl": spec.root_url,
         "baseUrl": spec.base_url,
         "adminUrl": spec.admin_url,
         "redirectUris": spec.redirect_uris,
-        "webOrigins": spec.web_origins,
-        "attributes": attributes,
+        # Turned on by spec.authorization; never off (that deletes all of it).
+        "authorizationServicesEnabled": True if spec.authorization is not None else None,
     }
-    if spec.access_type is AccessType.CONFIDENTIAL:
-        fields["clientAuthenticatorType"] = "client-secret"
-        if client_secret is not None:
+    typed = [settings.common_fields(spec, inputs)]
+    if saml is not None:
+        typed.append(settings.saml_fields(saml, inputs))
+    else:
+        flows = spec.effective_flows()
+        attributes[DEVICE_GRANT_ATTRIBUTE] = str(flows.device_authorization).lower()
+        if spec.pkce_method is not None:
+            attributes[PKCE_ATTRIBUTE] = spec.pkce_method.value
+        if spec.post_logout_redirect_uris is not None:
+            attributes[POST_LOGOUT_ATTRIBUTE] = "##".join(spec.post_logout_redirect_uris)
+        fields.update(
+            {
+                "publicClient": spec.access_type is AccessType.PUBLIC,
+                "bearerOnly": spec.access_type is AccessType.BEARER_ONLY,
+                "standardFlowEnabled": flows.standard,
+                "implicitFlowEnabled": flows.implicit,
+                "directAccessGrantsEnabled": flows.direct_access_grants,
+                "serviceAccountsEnabled": flows.service_accounts,
+                "webOrigins": spec.web_origins,
+            }
+        )
+        typed.append(settings.oidc_fields(spec, inputs))
+        if spec.uses_client_secret() and client_secret is not None:
             fields["secret"] = client_secret.reveal()
+    for part in typed:
+        # Typed settings take precedence over spec.attributes; None means unmanaged.
+        attributes.update(part.pop("attributes"))
+        fields.update({k: v for k, v in part.items() if v is not None})
+    attributes.update(ownership_attributes)
+    fields["attributes"] = attributes
     return ClientRepresentation.model_validate({k: v for k, v in fields.items() if v is not None})
+
+
+def _changes(desired: ClientRepresentation, actual: ClientRepresentation) -> dict[str, Any]:
+    """The differing top-level fields. Flow overrides are authoritative (an override
+    not wanted is sent as "", which is how Keycloak removes one), the rest one-sided."""
+    changes = {
+        k: v
+        for k, v in diff(desired, actual).changes.items()
+        if k not in SEPARATELY_MANAGED and k != FLOW_OVERRIDES
+    }
+    want = desired.authentication_flow_binding_overrides
+    if want is not None:
+        have = {k: v for k, v in (actual.authentication_flow_binding_overrides or {}).items() if v}
+        if want != have:
+            changes[FLOW_OVERRIDES] = {**dict.fromkeys(have, ""), **want}
+    return changes
 
 
 def client_update(
@@ -87,9 +125,7 @@ def client_update(
     Keycloak's client PUT resets unsent booleans on some versions, so the body
     is the whole actual client with the changes merged in (maps merged key by key).
     """
-    changes = {
-        k: v for k, v in diff(desired, actual).changes.items() if k not in SEPARATELY_MANAGED
-    }
+    changes = _changes(desired, actual)
     if not changes:
         return None
     merged = actual.model_dump(by_alias=True, exclude_none=True, mode="json")
@@ -106,7 +142,7 @@ def client_update(
 
 def changed_fields(desired: ClientRepresentation, actual: ClientRepresentation) -> list[str]:
     """Names of the differing fields (for messages; values are never shown)."""
-    return sorted(k for k in diff(desired, actual).changes if k not in SEPARATELY_MANAGED)
+    return sorted(_changes(desired, actual))
 
 
 # --- protocol mappers and client scopes ---------------------------------------------
@@ -115,10 +151,12 @@ MAPPERS_REMOVAL = Removal.AUTHORITATIVE
 SCOPES_REMOVAL = Removal.AUTHORITATIVE
 
 
-def desired_mapper(mapper: ProtocolMapper) -> ProtocolMapperRepresentation:
+def desired_mapper(
+    mapper: ProtocolMapper, protocol: str = "openid-connect"
+) -> ProtocolMapperRepresentation:
     return ProtocolMapperRepresentation(
         name=mapper.name,
-        protocol="openid-connect",
+        protocol=protocol,
         protocol_mapper=mapper.protocol_mapper,
         config=dict(mapper.config),
     )
@@ -180,11 +218,34 @@ def oidc_endpoints(base_url: str, realm: str) -> dict[str, str]:
     }
 
 
+def saml_endpoints(base_url: str, realm: str, signing_certificate: str | None) -> dict[str, str]:
+    issuer = f"{base_url.rstrip('/')}/realms/{realm}"
+    data = {
+        KEY_ISSUER: issuer,  # the IdP's entity id
+        KEY_SAML_METADATA: f"{issuer}/protocol/saml/descriptor",
+        KEY_SAML_SSO: f"{issuer}/protocol/saml",
+    }
+    if signing_certificate:
+        data[KEY_SAML_CERTIFICATE] = signing_certificate
+    return data
+
+
 def credentials_data(
-    client_id: str, client_secret: Secret | None, base_url: str, realm: str
+    client_id: str,
+    client_secret: Secret | None,
+    base_url: str,
+    realm: str,
+    *,
+    saml: bool = False,
+    idp_certificate: str | None = None,
 ) -> dict[str, str]:
-    """The Secret's string data; `client-secret` only for confidential clients."""
-    data = {KEY_CLIENT_ID: client_id, **oidc_endpoints(base_url, realm)}
+    """The Secret's string data; `client-secret` only for clients that use one."""
+    endpoints = (
+        saml_endpoints(base_url, realm, idp_certificate)
+        if saml
+        else oidc_endpoints(base_url, realm)
+    )
+    data = {KEY_CLIENT_ID: client_id, **endpoints}
     if client_secret is not None:
         data[KEY_CLIENT_SECRET] = client_secret.reveal()
     return data

@@ -1,30 +1,34 @@
-"""Reconciles `KeycloakClient`: the client, its mappers, scopes, roles, service-account
-roles, and the credentials Secret in the client's namespace.
+"""Reconciles `KeycloakClient`: the client (OIDC or SAML), its mappers, scopes, roles,
+service-account roles and groups, and the credentials Secret in the client's namespace.
 
-resolve: the KeycloakRealm (exists, grants this namespace) and its Keycloak ->
+resolve: the KeycloakRealm (exists, grants this namespace, and allows the admin
+roles and script mappers the spec asks for) and its Keycloak ->
 observe: the client (one cached read per realm per wave; its representation
-carries mappers, scopes and secret), its roles and service-account mappings
-when the spec manages them -> plan: `client_plan` and the child sets ->
+carries mappers, scopes and secret), the certificates its spec names (Secrets),
+the flow ids of its flow overrides, its roles and service-account mappings and
+groups when the spec manages them -> plan: `client_plan` and the child sets ->
 the skeleton applies -> status: uuid, realm, Secret name, service account.
 
 Child sets and their removal policies:
 - protocolMappers, defaultClientScopes, optionalClientScopes: authoritative when set;
+- authenticationFlowOverrides: authoritative when set;
 - roles: owned-only; a role's composites: authoritative when set;
 - serviceAccount realm roles: authoritative (except default-roles-<realm>);
-  client roles: authoritative per listed client.
+  client roles: authoritative per listed client; groups: authoritative when set.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from keycloak_controller.api import AccessType, KeycloakClient, KeycloakClientStatus
+from keycloak_controller.api import KeycloakClient, KeycloakClientStatus
 from keycloak_controller.api.client import KeycloakClientSpec, ProtocolMapper
 from keycloak_controller.keycloak import errors as kc_errors
 from keycloak_controller.keycloak.models import (
     ClientRepresentation,
+    GroupRepresentation,
     MappingsRepresentation,
     ProtocolMapperRepresentation,
 )
@@ -32,8 +36,18 @@ from keycloak_controller.keycloak.resources.client_cache import CachedClient
 from keycloak_controller.keycloak.secrets import Secret
 
 from . import client_plan as model
+from . import client_settings as settings
 from . import reasons
 from .childset import SetOps
+from .client_authorization import (
+    ObservedAuthorization,
+    observe_authorization,
+    plan_authorization,
+    refuse_script_policies,
+)
+from .client_guards import group_admin_roles, refuse_ungranted
+from .client_settings import ClientInputs
+from .group_membership import group_changes
 from .kinds import CLIENTS
 from .kube import controlled_by, secret_data, write_owned_secret
 from .ownership import Ownership, claim
@@ -52,6 +66,10 @@ class ObservedClient:
     byo_secret: Secret | None = None
     roles: ObservedRoles | None = None
     service_account: tuple[str, MappingsRepresentation] | None = None
+    inputs: ClientInputs = field(default_factory=ClientInputs)
+    service_account_groups: list[GroupRepresentation] | None = None
+    idp_certificate: str | None = None
+    authorization: ObservedAuthorization | None = None
 
 
 class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClient]):
@@ -62,13 +80,17 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
         return f"Client {cr.spec.client_id}"
 
     def resolve(self, cr: KeycloakClient, *, cleanup: bool = False) -> RealmParent:
-        return realm_parent(
+        parents = realm_parent(
             self.ctx,
             cr.metadata.namespace,
             cr.spec.realm_ref,
             admin_roles=model.admin_roles_requested(cr.spec.service_account),
             cleanup=cleanup,
         )
+        if not cleanup:
+            refuse_ungranted(self.ctx, cr, parents, script_mappers=cr.spec.script_mappers())
+            refuse_script_policies(self.ctx, cr, parents)
+        return parents
 
     # --- observe ----------------------------------------------------------------------
 
@@ -84,10 +106,17 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
             byo = self.ctx.reader.value(
                 cr.metadata.namespace, spec.credentials_secret.existing_secret
             )
-        observed = ObservedClient(view, client, byo)
+        admin, realm = parents.admin, parents.name
+        inputs = ClientInputs(
+            certificates=self._certificates(cr),
+            flow_overrides=self._flow_overrides(spec, parents),
+        )
+        observed = ObservedClient(view, client, byo, inputs=inputs)
+        if spec.protocol == "saml":
+            # Keycloak signs SAML documents with the realm's active RS256 key.
+            observed.idp_certificate = admin.clients.idp_signing_certificate(realm, "RS256")
         if client is None or not client.id:
             return observed
-        admin, realm = parents.admin, parents.name
         if spec.roles is not None:
             observed.roles = observe_roles(admin, realm, spec.roles, client.id)
         # The service account exists once Keycloak has it enabled: a plan that enables it
@@ -95,10 +124,61 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
         if spec.service_account is not None and client.service_accounts_enabled:
             user = admin.clients.service_account_user_id(realm, client.id)
             observed.service_account = (user, admin.user_role_mappings.all(realm, user))
-        if spec.access_type is AccessType.CONFIDENTIAL and not client.secret and byo is None:
+            if spec.service_account.groups is not None:
+                observed.service_account_groups = list(admin.users.iter_groups(realm, user))
+        if spec.authorization is not None and client.authorization_services_enabled:
+            observed.authorization = observe_authorization(
+                admin, realm, client.id, spec.authorization
+            )
+        if spec.uses_client_secret() and not client.secret and byo is None:
             secret = admin.clients.get_secret(realm, client.id).value
             observed.client = client.model_copy(update={"secret": secret})
         return observed
+
+    def _certificates(self, cr: KeycloakClient) -> dict[str, str]:
+        """The certificates the spec names, as Keycloak stores them (public material,
+        but read from Secrets like every other input)."""
+        found: dict[str, str] = {}
+        for attribute, (path, ref) in settings.certificate_refs(cr.spec).items():
+            value = self.ctx.reader.value(cr.metadata.namespace, ref)
+            where = f"{path} (Secret {ref.name}, key {ref.key})"
+            found[attribute] = settings.certificate_body(value.reveal(), where)
+        return found
+
+    @staticmethod
+    def _flow_overrides(spec: KeycloakClientSpec, parents: RealmParent) -> dict[str, str] | None:
+        """The flow ids of the overrides the spec names by alias (None: unmanaged)."""
+        wanted = spec.authentication_flow_overrides
+        if wanted is None:
+            return None
+        aliases = {
+            key: alias
+            for key, alias in (
+                (settings.FLOW_OVERRIDE_KEYS["browser"], wanted.browser),
+                (settings.FLOW_OVERRIDE_KEYS["direct_grant"], wanted.direct_grant),
+            )
+            if alias is not None
+        }
+        if not aliases:
+            return {}
+        flows = {
+            f.alias: f.id
+            for f in parents.admin.authentication.flows(parents.name)
+            if f.alias and f.id and f.top_level
+        }
+        ids: dict[str, str] = {}
+        for key, alias in aliases.items():
+            found = flows.get(alias)
+            if found is None:
+                field = "browser" if key == "browser" else "directGrant"
+                raise Problem(
+                    reasons.INVALID_SPEC,
+                    f"spec.authenticationFlowOverrides.{field}: no top-level authentication "
+                    f"flow {alias!r} in realm {parents.name!r}; create it (e.g. in the "
+                    "KeycloakRealm's spec.authenticationFlows) or fix the alias",
+                )
+            ids[key] = found
+        return ids
 
     # --- plan -------------------------------------------------------------------------
 
@@ -109,7 +189,7 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
         owner = owner_of(cr)
         manage = not observing(cr)
         attributes = owner.attributes() if manage else {}
-        desired = model.desired_client(spec, attributes, observed.byo_secret)
+        desired = model.desired_client(spec, attributes, observed.byo_secret, observed.inputs)
         if client is None:
             if manage:
                 create = desired.model_copy(
@@ -137,7 +217,8 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
                 ", ".join(fields),
                 Verb.UPDATE,
                 lambda: self._update(observed.view, uuid, desired),
-                reobserve=enables_account,
+                reobserve=enables_account
+                or (spec.authorization is not None and observed.authorization is None),
             )
         if spec.protocol_mappers is not None:
             plan.extend(self._mapper_changes(observed.view, uuid, spec, client))
@@ -152,8 +233,40 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
             subject = user_subject(parents.admin, parents.name, user, "serviceAccount")
             resolver = RoleResolver(parents.admin, parents.name)
             plan.extend(plan_mappings(resolver, subject, spec.service_account, have))
+            paths = spec.service_account.groups
+            if paths is not None and observed.service_account_groups is not None:
+                self._check_group_roles(cr, parents, paths, observed.service_account_groups)
+                plan.extend(
+                    group_changes(
+                        parents.admin,
+                        parents.name,
+                        user,
+                        paths,
+                        observed.service_account_groups,
+                        field="spec.serviceAccount.groups",
+                    )
+                )
+        if spec.authorization is not None and observed.authorization is not None:
+            authz = plan_authorization(
+                parents.admin, parents.name, spec.authorization, observed.authorization
+            )
+            plan.extend(authz)
         self._secret_change(plan, cr, parents, observed)
         return plan
+
+    def _check_group_roles(
+        self,
+        cr: KeycloakClient,
+        parents: RealmParent,
+        paths: list[str],
+        have: list[GroupRepresentation],
+    ) -> None:
+        """Joining a group that holds admin roles is asking for them: gate it the same way."""
+        current = {g.path for g in have}
+        joining = [p for p in sorted(set(paths)) if p not in current]
+        found = group_admin_roles(parents.admin, parents.name, joining)
+        if found:
+            refuse_ungranted(self.ctx, cr, parents, admin_roles=found)
 
     @staticmethod
     def _update(view: CachedClient, uuid: str, desired: ClientRepresentation) -> None:
@@ -167,8 +280,10 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
     def _mapper_changes(
         view: CachedClient, uuid: str, spec: KeycloakClientSpec, client: ClientRepresentation
     ) -> list[Change]:
+        protocol = spec.protocol
+
         def update(want: ProtocolMapper, have: ProtocolMapperRepresentation) -> None:
-            body = model.desired_mapper(want)
+            body = model.desired_mapper(want, protocol)
             if have.protocol_mapper != want.protocol_mapper:
                 delete(have)  # the type of a mapper cannot change in place
                 view.create_mapper(uuid, body)
@@ -182,7 +297,7 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
                 view.delete_mapper(uuid, have.id or "")
 
         def create(want: ProtocolMapper) -> None:
-            view.create_mapper(uuid, model.desired_mapper(want))
+            view.create_mapper(uuid, model.desired_mapper(want, protocol))
 
         plan = model.MAPPERS.plan(spec.protocol_mappers or [], client.protocol_mappers or [])
         return model.MAPPERS.changes(plan, SetOps(create, delete, update))
@@ -240,10 +355,17 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
         spec = cr.spec
         client = observed.client
         secret: Secret | None = None
-        if spec.access_type is AccessType.CONFIDENTIAL:
+        if spec.uses_client_secret():
             value = observed.byo_secret or Secret((client.secret if client else None) or "")
             secret = value
-        data = model.credentials_data(spec.client_id, secret, parents.base_url, parents.name)
+        data = model.credentials_data(
+            spec.client_id,
+            secret,
+            parents.base_url,
+            parents.name,
+            saml=spec.protocol == "saml",
+            idp_certificate=observed.idp_certificate,
+        )
         namespace, name = cr.metadata.namespace, spec.credentials_secret_name(cr.metadata.name)
         existing = self.ctx.secrets.get(namespace, name)
         if existing is not None and not controlled_by(existing, cr.metadata.uid):

@@ -12,6 +12,7 @@ from keycloak_controller.keycloak.models import (
     ClientRepresentation,
     ClientScopeRepresentation,
     CredentialRepresentation,
+    KeysMetadataRepresentation,
     MappingsRepresentation,
     ProtocolMapperRepresentation,
     RoleRepresentation,
@@ -84,6 +85,18 @@ class Clients(Resource):
 
     def service_account_user_id(self, realm: str, client_uuid: str) -> str:
         return str(self.service_account_user(realm, client_uuid).id)
+
+    def idp_signing_certificate(self, realm: str, algorithm: str = "RS256") -> str | None:
+        """The realm's active signing certificate for `algorithm` (base64 DER), which the
+        service providers of its SAML clients verify Keycloak's signatures with."""
+        data = self._t.request_json("GET", self.path(realm, "keys"))
+        # The same shape on every supported version: no adapter conversion needed.
+        keys = KeysMetadataRepresentation.model_validate(data or {})
+        active = (keys.active or {}).get(algorithm)
+        for key in keys.keys or []:
+            if key.kid == active and key.certificate:
+                return key.certificate
+        return None
 
     # -- client scopes attached to the client --------------------------------
 

@@ -198,5 +198,9 @@ class Kdc:
         return SpnegoResponse(int(status), location.strip())
 
     def stop(self) -> None:
+        """Stop the KDC; keep its logs, drop its database, keys and ticket caches."""
         if self.process is not None:
             self.process.stop()
+        for pattern in ("principal*", "stash", "*.keytab", "cc-*"):
+            for path in self.workdir.glob(pattern):
+                path.unlink(missing_ok=True)

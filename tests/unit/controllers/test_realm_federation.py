@@ -323,3 +323,22 @@ def test_records_of_deleted_providers_are_dropped() -> None:
     records = {"c1": ProviderRecord(), "gone": ProviderRecord(owner="KeycloakRealm/ns/realm")}
     changes = section_for({"ldap": [LDAP_SPEC]}, observation(ldap=[have], records=records)).plan()
     assert paths(changes) == ["userFederation (records of deleted providers) (delete)"]
+
+
+def test_the_realm_indexes_the_bind_secret_so_its_change_reconciles() -> None:
+    spec = KeycloakRealmSpec.model_validate(
+        {
+            "keycloakRef": {"name": "kc"},
+            "realmName": "r",
+            "userFederation": {
+                "ldap": [
+                    {
+                        **LDAP_SPEC,
+                        "bindDn": "cn=a",
+                        "bindCredentialSecretRef": {"name": "ldap-bind", "key": "password"},
+                    }
+                ]
+            },
+        }
+    )
+    assert ("ldap-bind", "password") in {(r.name, r.key) for r in spec.secret_refs()}

@@ -29,12 +29,22 @@ def postgres_bin_dir() -> Path:
     """The server binaries: those hack/fetch-postgres.sh extracted, else the host's package."""
     candidates = sorted((cache_root() / "postgres").glob("*/root/usr/lib/postgresql/*/bin"))
     candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"))
-    for bin_dir in reversed(candidates):
+    for bin_dir in candidates:
         if (bin_dir / "postgres").is_file() and (bin_dir / "initdb").is_file():
             return bin_dir
     raise ProvisioningError(
         "PostgreSQL server binaries are missing; run `make provision` (hack/fetch-postgres.sh)"
     )
+
+
+def _environment(bin_dir: Path) -> dict[str, str]:
+    """Unpacked packages (hack/fetch-postgres.sh) find their libraries beside them."""
+    env = dict(os.environ)
+    root = bin_dir.parents[4]  # <root>/usr/lib/postgresql/<major>/bin
+    if root != Path("/"):
+        libraries = sorted((root / "usr" / "lib").glob("*-linux-gnu"))
+        env["LD_LIBRARY_PATH"] = ":".join(str(p) for p in libraries)
+    return env
 
 
 def _run_as() -> list[str]:
@@ -100,7 +110,11 @@ class PostgresEndpoint:
                 "-c",
                 statement,
             ],
-            env={**os.environ, "PGPASSWORD": self.superuser_password, "PGCONNECT_TIMEOUT": "5"},
+            env={
+                **_environment(Path(self.bin_dir)),
+                "PGPASSWORD": self.superuser_password,
+                "PGCONNECT_TIMEOUT": "5",
+            },
             capture_output=True,
             text=True,
             timeout=60,
@@ -164,6 +178,7 @@ class PostgresServer:
             check=True,
             capture_output=True,
             timeout=120,
+            env=_environment(self.bin_dir),
         )
         password_file.unlink()
         self.process = ServerProcess(
@@ -186,6 +201,7 @@ class PostgresServer:
                 "max_connections=200",
             ],
             self.workdir / "postgres.log",
+            env=_environment(self.bin_dir),
         )
         self.process.start()
         self.startup_seconds = self.process.wait_ready(self._ready, timeout=_START_TIMEOUT)
@@ -194,6 +210,7 @@ class PostgresServer:
     def _ready(self) -> bool:
         result = subprocess.run(
             [str(self.bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+            env=_environment(self.bin_dir),
             capture_output=True,
             timeout=5,
             check=False,

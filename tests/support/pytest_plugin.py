@@ -6,6 +6,10 @@ Fixtures:
   may restart or compact without disturbing the others.
 - `keycloak`: the shared canonical Keycloak.
 - `keycloak_any_version`: the shared Keycloak of each pinned version.
+- `ldap`: the shared OpenLDAP slapd (tests/support/ldap_server.py).
+- `simulated_cluster`: the run's KWOK cluster (controller-manager, scheduler,
+  fake nodes), apart from the shared control plane (tests/support/cluster.py).
+- `postgres`: the run's real PostgreSQL (tests/support/postgres.py).
 - `private_keycloak`: a factory for an exclusive Keycloak that a test may stop
   and start again (same ports, same database), e.g. to test an outage.
 - `unique_name`: names no other test (or earlier run) uses.
@@ -23,6 +27,8 @@ import pytest
 from .config import canonical_keycloak_version, keycloak_versions
 from .controlplane import ControlPlane, ControlPlaneEndpoint, wait_for_default_namespace
 from .keycloak_server import KeycloakEndpoint, KeycloakServer
+from .ldap_server import LdapEndpoint
+from .postgres import PostgresEndpoint
 from .shared import RUN_DIR_ENV, SharedEnvironment, new_run_dir
 
 _OWNER = "keycloak_controller_testenv_owner"
@@ -74,6 +80,22 @@ def control_plane(shared_environment: SharedEnvironment) -> ControlPlaneEndpoint
 @pytest.fixture(scope="session")
 def keycloak(shared_environment: SharedEnvironment) -> KeycloakEndpoint:
     return shared_environment.keycloak(canonical_keycloak_version())
+
+
+@pytest.fixture(scope="session")
+def ldap(shared_environment: SharedEnvironment) -> LdapEndpoint:
+    """The run's shared OpenLDAP slapd (add uniquely named entries per test)."""
+    return shared_environment.ldap()
+
+
+@pytest.fixture(scope="session")
+def simulated_cluster(shared_environment: SharedEnvironment) -> ControlPlaneEndpoint:
+    return shared_environment.simulated_cluster()
+
+
+@pytest.fixture(scope="session")
+def postgres(shared_environment: SharedEnvironment) -> PostgresEndpoint:
+    return shared_environment.postgres()
 
 
 @pytest.fixture(

@@ -20,9 +20,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from .cluster import SimulatedCluster
 from .config import REPO_ROOT
 from .controlplane import ControlPlane, ControlPlaneEndpoint, wait_for_default_namespace
 from .keycloak_server import KeycloakEndpoint, KeycloakServer
+from .ldap_server import LdapEndpoint, LdapServer
+from .postgres import PostgresEndpoint, PostgresServer
 from .process import terminate_group
 
 RUN_DIR_ENV = "KEYCLOAK_CONTROLLER_TESTENV_RUN"
@@ -121,6 +124,78 @@ class SharedEnvironment:
             )
             return endpoint
 
+    def ldap(self) -> LdapEndpoint:
+        """The run's one slapd (tests add their own uniquely named entries)."""
+        record = self._record("ldap")
+        with _locked(self.run_dir / "ldap.lock"):
+            if record.exists():
+                return LdapEndpoint.from_json(json.loads(record.read_text())["endpoint"])
+            server = LdapServer(self.run_dir / "ldap")
+            try:
+                endpoint = server.start()
+            except BaseException:
+                server.stop()
+                raise
+            assert server.process is not None and server.process.pid is not None
+            record.write_text(
+                json.dumps(
+                    {
+                        "endpoint": endpoint.to_json(),
+                        "pids": [server.process.pid],
+                        "startup_seconds": {"slapd": server.startup_seconds},
+                    }
+                )
+            )
+            return endpoint
+
+    def simulated_cluster(self) -> ControlPlaneEndpoint:
+        """The run's KWOK cluster (tests/support/cluster.py), apart from the control plane."""
+        record = self._record("cluster")
+        with _locked(self.run_dir / "cluster.lock"):
+            if record.exists():
+                return ControlPlaneEndpoint.from_json(json.loads(record.read_text())["endpoint"])
+            cluster = SimulatedCluster(self.run_dir / "cluster")
+            try:
+                endpoint = cluster.start()
+            except BaseException:
+                cluster.stop()
+                raise
+            seconds = {f"cluster {k}": v for k, v in cluster.startup_seconds.items()}
+            record.write_text(
+                json.dumps(
+                    {
+                        "endpoint": endpoint.to_json(),
+                        "pids": cluster.pids,
+                        "startup_seconds": seconds,
+                    }
+                )
+            )
+            return endpoint
+
+    def postgres(self) -> PostgresEndpoint:
+        """The run's one PostgreSQL (tests create their own databases)."""
+        record = self._record("postgres")
+        with _locked(self.run_dir / "postgres.lock"):
+            if record.exists():
+                return PostgresEndpoint.from_json(json.loads(record.read_text())["endpoint"])
+            server = PostgresServer(self.run_dir / "postgres")
+            try:
+                endpoint = server.start()
+            except BaseException:
+                server.stop()
+                raise
+            assert server.process is not None and server.process.pid is not None
+            record.write_text(
+                json.dumps(
+                    {
+                        "endpoint": endpoint.to_json(),
+                        "pids": [server.process.pid],
+                        "startup_seconds": {"postgres": server.startup_seconds},
+                    }
+                )
+            )
+            return endpoint
+
     def startup_seconds(self) -> dict[str, float]:
         figures: dict[str, float] = {}
         for record in sorted(self.run_dir.glob("*.json")):
@@ -134,6 +209,9 @@ class SharedEnvironment:
                 terminate_group(pid, timeout=30)
         for data in (
             "controlplane/etcd",
+            "ldap/data",
+            "cluster/etcd",
+            "postgres/data",
             *(f"{p.name}/h2" for p in self.run_dir.glob("keycloak-*")),
         ):
             shutil.rmtree(self.run_dir / data, ignore_errors=True)

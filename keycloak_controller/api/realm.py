@@ -403,6 +403,14 @@ class ClientAuthorizationGrant(NamespaceSelection):
             "by default, because such a client can take over the realm."
         ),
     )
+    allow_script_mappers: bool = Field(
+        default=False,
+        description=(
+            "Allow these clients script protocol mappers (oidc-script-based-protocol-mapper, "
+            "saml-javascript-mapper, script-*) and JavaScript authorization policies, which "
+            "run code inside Keycloak. Refused by default."
+        ),
+    )
 
 
 class KeycloakRealmSpec(ManagedObjectSpec):
@@ -569,6 +577,13 @@ class KeycloakRealmSpec(ManagedObjectSpec):
         if namespace == own_namespace:
             return True
         return any(g.matches(namespace, labels) for g in self.client_authorization_grants or ())
+
+    def allows_script_mappers(self, namespace: str, labels: dict[str, str]) -> bool:
+        """Whether a KeycloakClient in `namespace` may have script protocol mappers."""
+        return any(
+            g.allow_script_mappers and g.matches(namespace, labels)
+            for g in self.client_authorization_grants or ()
+        )
 
     def allows_admin_roles(self, namespace: str, labels: dict[str, str]) -> bool:
         """Whether a KeycloakClient in `namespace` may give its service account admin roles."""

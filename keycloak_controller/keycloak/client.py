@@ -21,6 +21,7 @@ from keycloak_controller.keycloak.adapters import VersionAdapter, adapter_for
 from keycloak_controller.keycloak.auth import Credentials, PasswordCredentials
 from keycloak_controller.keycloak.breaker import BreakerState
 from keycloak_controller.keycloak.resources.authentication import Authentication
+from keycloak_controller.keycloak.resources.authorization import Authorization
 from keycloak_controller.keycloak.resources.clients import (
     Clients,
     ClientScopes,
@@ -34,6 +35,7 @@ from keycloak_controller.keycloak.resources.realms import Realms
 from keycloak_controller.keycloak.resources.role_mappings import RoleMappings
 from keycloak_controller.keycloak.resources.roles import Roles
 from keycloak_controller.keycloak.resources.user_profile import UserProfile
+from keycloak_controller.keycloak.resources.user_storage import UserStorage
 from keycloak_controller.keycloak.resources.users import Users
 from keycloak_controller.keycloak.secrets import Secret
 from keycloak_controller.keycloak.transport import KeycloakTransport, TransportSettings
@@ -78,6 +80,8 @@ class KeycloakAdmin:
         self.authentication = Authentication(t, a)
         self.components = Components(t, a)
         self.organizations = Organizations(t, a)
+        self.authorization = Authorization(t, a)
+        self.user_storage = UserStorage(t, a)
 
     @classmethod
     def with_password(

@@ -20,6 +20,10 @@ crate specs between them (one release per minor, 26.1.1 to 26.6.2); only
   oauth2DevicePollingInterval, which are the only spellings the servers send
   or accept (26.0.7: 400 "Unrecognized field" for the oAuth2 ones). Both ways,
   the oAuth2 spelling becomes the oauth2 one.
+- Generated RSA key providers (rsa-generated, rsa-enc-generated) take a
+  keySize of 3072 from 26.4 (keycloak/keycloak#41552); 24.0.5, 25.0.6 and
+  26.0.7 answer 400 "'Key size' should be 1024, 2048 or 4096", so it is
+  refused (UnsupportedByVersion) before it is sent.
 """
 
 from __future__ import annotations
@@ -57,6 +61,8 @@ LEGACY_SPELLINGS_UNTIL = "26.4"
 # array in the specs before 26.3, an object from 26.3.
 CONFIGURATION_OBJECT_SINCE = "26.3"
 CLIENT_POLICY_MODE_SINCE = "26.7"
+RSA_KEY_SIZE_3072_SINCE = "26.4"
+GENERATED_RSA_PROVIDERS = ("rsa-generated", "rsa-enc-generated")
 
 
 class Keycloak260Adapter(Keycloak26Adapter):
@@ -99,6 +105,8 @@ class Keycloak260Adapter(Keycloak26Adapter):
         self, kind: Kind, payload: Mapping[str, Any], where: str, out: list[Finding]
     ) -> None:
         super()._validate_extra(kind, payload, where, out)
+        if kind is Kind.COMPONENT:
+            _validate_rsa_key_size(self, payload, where, out)
         mode = payload.get("mode")
         if (
             kind is Kind.CLIENT_POLICY
@@ -116,6 +124,27 @@ class Keycloak260Adapter(Keycloak26Adapter):
                     field=f"{where}mode",
                 )
             )
+
+
+def _validate_rsa_key_size(
+    adapter: Keycloak260Adapter, payload: Mapping[str, Any], where: str, out: list[Finding]
+) -> None:
+    sizes = (payload.get("config") or {}).get("keySize") or []
+    if (
+        payload.get("providerId") in GENERATED_RSA_PROVIDERS
+        and "3072" in sizes
+        and adapter.older_than(RSA_KEY_SIZE_3072_SINCE)
+    ):
+        out.append(
+            Finding(
+                Severity.ERROR,
+                "RsaKeySizeNotSupported",
+                f"key provider {payload.get('name')!r} asks for a 3072-bit RSA key, which "
+                f"Keycloak {adapter.version} does not generate (added in "
+                f"{RSA_KEY_SIZE_3072_SINCE}; older servers take 1024, 2048 or 4096)",
+                field=f"{where}config.keySize",
+            )
+        )
 
 
 def _fold_legacy_spellings(payload: Payload) -> None:

@@ -8,7 +8,7 @@
 # Steps: create a kind cluster -> build and load the controller image -> run a
 # Keycloak Deployment in the cluster -> kubectl apply -k deploy/default (with
 # the local image) -> apply deploy/samples against that Keycloak -> wait until
-# every sample is Ready.
+# every sample is Ready -> a managed Keycloak (dev-file) and a realm on it, Ready.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -145,5 +145,32 @@ kubectl -n "$NAMESPACE" wait --for=condition=Ready --timeout="$TIMEOUT" \
   keycloaks/local keycloakrealms/demo keycloakclients/demo-backend keycloakclients/demo-spa
 kubectl -n "$NAMESPACE" get keycloak
 kubectl -n "$NAMESPACE" get secret demo-backend-credentials >/dev/null
+
+# --- managed mode: the controller runs a Keycloak itself ---------------------------
+# dev-file H2 keeps this step free of a database; the controller reaches the
+# Service in-cluster and logs in as the bootstrap admin it generated.
+kubectl -n "$NAMESPACE" apply -f - <<YAML
+apiVersion: keycloak-controller.dev/v1alpha1
+kind: Keycloak
+metadata:
+  name: managed
+spec:
+  managed:
+    image: ${KEYCLOAK_IMAGE}
+    database: {dev: true}
+    resources: {requests: {cpu: 100m, memory: 512Mi}, limits: {memory: 1Gi}}
+---
+apiVersion: keycloak-controller.dev/v1alpha1
+kind: KeycloakRealm
+metadata:
+  name: on-managed
+spec:
+  keycloakRef: {name: managed}
+  realmName: on-managed
+YAML
+kubectl -n "$NAMESPACE" rollout status statefulset/managed --timeout="$TIMEOUT"
+kubectl -n "$NAMESPACE" wait --for=condition=Ready --timeout="$TIMEOUT" \
+  keycloaks/managed keycloakrealms/on-managed
+kubectl -n "$NAMESPACE" get secret managed-admin >/dev/null
 
 echo "e2e: all samples Ready on kind cluster $CLUSTER"

@@ -37,7 +37,9 @@ from tests.support.controller_harness import (
     Kube,
     ReadyRealm,
     client_object,
+    keycloak_requests,
     running_controllers,
+    wait_idle,
     wait_until,
 )
 from tests.support.controlplane import ControlPlaneEndpoint
@@ -442,7 +444,7 @@ def test_oidc_settings_and_bearer_only_lifecycle_on_every_version(
     admin = make_admin(endpoint)
     kube = Kube(crds)
     ns = kube.namespace(unique_name("oidcset"))
-    with running_controllers(crds, [ns], resync_period=3.0):
+    with running_controllers(crds, [ns], resync_period=3.0) as manager:
         realm = ready_realm(ns, endpoint=endpoint, timeout=TIMEOUT).realm_name
         kube.create("keycloakclients", ns, client_object("web", "realm", "web", **WEB))
         mtls = {
@@ -456,6 +458,12 @@ def test_oidc_settings_and_bearer_only_lifecycle_on_every_version(
         for name in ("web", "mtls", "api"):
             wait_until(lambda n=name: kube.is_ready("keycloakclients", ns, n), TIMEOUT, name)
 
+        # The second pass of an in-sync client writes nothing to Keycloak.
+        wait_idle(manager, TIMEOUT)
+        writes = keycloak_requests(f"{ns}/kc", writes_only=True)
+        kube.patch("keycloakclients", ns, "web", {"metadata": {"annotations": {"poke": "1"}}})
+        wait_idle(manager, TIMEOUT)
+        assert keycloak_requests(f"{ns}/kc", writes_only=True) == writes
         web = find(admin, realm, "web")
         assert web.client_authenticator_type == "client-secret-jwt"
         assert web.frontchannel_logout is False

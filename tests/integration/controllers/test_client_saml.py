@@ -29,7 +29,9 @@ from tests.support.controller_harness import (
     Kube,
     ReadyRealm,
     client_object,
+    keycloak_requests,
     running_controllers,
+    wait_idle,
     wait_until,
 )
 from tests.support.controlplane import ControlPlaneEndpoint
@@ -237,7 +239,7 @@ def test_saml_client_lifecycle_on_every_version(
     ns = kube.namespace(unique_name("samllife"))
     enc = saml.key_pair("enc.sp.acme.test")
     kube.secret(ns, "sp-enc", {"cert": enc.certificate_pem})
-    with running_controllers(crds, [ns], resync_period=3.0):
+    with running_controllers(crds, [ns], resync_period=3.0) as manager:
         realm = ready_realm(ns, endpoint=endpoint, timeout=TIMEOUT).realm_name
         spec: dict[str, Any] = {
             "protocol": "saml",
@@ -272,6 +274,12 @@ def test_saml_client_lifecycle_on_every_version(
         }
         kube.create("keycloakclients", ns, client_object("sp", "realm", ENTITY, **spec))
         wait_until(generation_ready(kube, ns, "sp"), TIMEOUT, "SAML client Ready")
+        # The second pass of an in-sync client writes nothing to Keycloak.
+        wait_idle(manager, TIMEOUT)
+        writes = keycloak_requests(f"{ns}/kc", writes_only=True)
+        kube.patch("keycloakclients", ns, "sp", {"metadata": {"annotations": {"poke": "1"}}})
+        wait_idle(manager, TIMEOUT)
+        assert keycloak_requests(f"{ns}/kc", writes_only=True) == writes
         client = find(admin, realm, ENTITY)
         assert client.protocol == "saml"
         assert client.admin_url == "https://sp.acme.test/saml"

@@ -33,6 +33,17 @@ class OrganizationIdentityProvider(SpecModel):
         description="The provider's alias (listed in spec.identityProviders or made elsewhere). "
         "A provider can be linked to one organization only.",
     )
+    domain: str | None = Field(
+        default=None,
+        max_length=MAX_NAME,
+        description="The organization's domain this provider serves (the provider's config "
+        "key kc.org.domain); one of the organization's domains. Unset: not managed.",
+    )
+    redirect_when_email_domain_matches: bool | None = Field(
+        default=None,
+        description="Users whose email matches the domain go straight to this provider (the "
+        "config key kc.org.broker.redirect.mode.email-matches). Unset: not managed.",
+    )
 
 
 class Organization(SpecModel):

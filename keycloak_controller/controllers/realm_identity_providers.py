@@ -51,7 +51,7 @@ from .childset import ChildSet, Removal, SetOps
 from .ownership import PREFIX
 from .plan import Change
 from .realm_identity_provider_mappers import mapper_changes
-from .realm_section import RealmSection
+from .realm_section import RealmScope, RealmSection
 from .reasons import INVALID_SPEC, Problem
 
 IDP_OWNER = PREFIX + "owner"
@@ -272,6 +272,24 @@ def check_flows(admin: KeycloakAdmin, realm: str, provider: IdentityProvider) ->
                 f"{alias!r} in the realm; list it in spec.authenticationFlows or name an "
                 "existing one",
             )
+
+
+def put_provider_config(
+    scope: RealmScope, spec: KeycloakRealmSpec, alias: str, config: Mapping[str, str]
+) -> None:
+    """Write config keys onto a provider from another section (an organization's link):
+    a fresh read with the keys over it, and, when spec.identityProviders lists the
+    provider, its Secret-sourced values (never their mask) and digests."""
+    admin, realm = scope.admin, scope.realm
+    body = admin.identity_providers.get(realm, alias).model_copy(deep=True)
+    merged = {**(body.config or {}), **config}
+    listed = next((p for p in spec.identity_providers or () if p.alias == alias), None)
+    for key, ref in (listed.secret_refs() if listed is not None else {}).items():
+        secret = scope.secret(ref)
+        merged[key] = secret.reveal()
+        merged[DIGEST_PREFIX + key] = scope.digest(secret)
+    body.config = merged
+    admin.identity_providers.update(realm, alias, body)
 
 
 @dataclass

@@ -7,10 +7,9 @@
   attribute `keycloak-controller.dev/organization-owner`. Listed fields are kept equal; a listed
   organization's domains are AUTHORITATIVE when set, its attributes additive.
 - A listed organization's linked identity providers (`identityProviders`, by alias):
-  AUTHORITATIVE when set; unlinking leaves the provider itself in the realm. This
-  section runs after the identity providers section, so a provider listed there is
-  linked in the same reconcile; an alias the realm does not have is InvalidSpec
-  naming it. A new organization's links are planned after its create re-observes.
+  AUTHORITATIVE when set (realm_organization_links). This section runs after the
+  identity providers section, so a provider listed there is linked in the same
+  reconcile. A new organization's links are planned after its create re-observes.
 - Versions: 26+ fully; 25 behind its preview feature (the adapter warns, and drops
   `alias`, which 25 lacks, so it is not compared there); 24 has no organizations:
   this section plans one change that refuses (UnsupportedByVersion ->
@@ -31,14 +30,16 @@ from keycloak_controller.keycloak import errors as kc_errors
 from keycloak_controller.keycloak.adapters import Kind
 from keycloak_controller.keycloak.client import KeycloakAdmin
 from keycloak_controller.keycloak.models import (
+    IdentityProviderRepresentation,
     OrganizationDomainRepresentation,
     OrganizationRepresentation,
     RealmRepresentation,
 )
 
-from .childset import ChildSet, Removal, SetOps, identity, names
+from .childset import ChildSet, Removal, SetOps
 from .ownership import PREFIX
 from .plan import Change, Verb
+from .realm_organization_links import link_changes
 from .realm_section import RealmSection
 from .reasons import INVALID_SPEC, Problem
 
@@ -47,7 +48,6 @@ from .reasons import INVALID_SPEC, Problem
 ORG_OWNER = PREFIX + "organization-owner"
 ORGANIZATIONS_REMOVAL = Removal.OWNED_ONLY
 DOMAINS_REMOVAL = Removal.AUTHORITATIVE
-LINKED_PROVIDERS_REMOVAL = Removal.AUTHORITATIVE
 
 
 def _domains(org: Organization) -> list[OrganizationDomainRepresentation] | None:
@@ -127,47 +127,13 @@ def _full(
         return None
 
 
-def linked_set(org: str) -> ChildSet[str, str]:
-    return ChildSet(
-        name=f"organizations[{org}].identityProviders",
-        removal=LINKED_PROVIDERS_REMOVAL,
-        desired_key=identity,
-        actual_key=identity,
-    )
-
-
-def link_changes(
-    admin: KeycloakAdmin, realm: str, want: Organization, org_id: str, linked: list[str]
-) -> list[Change]:
-    """Link the listed providers, unlink the others (authoritative)."""
-    desired = names(p.alias for p in want.identity_providers or ())
-    links = linked_set(want.name)
-
-    def link(alias: str) -> None:
-        try:
-            admin.identity_providers.get(realm, alias)
-        except kc_errors.NotFound:
-            raise Problem(
-                INVALID_SPEC,
-                f"spec.organizations[{want.name}].identityProviders[{alias}]: the realm has no "
-                "identity provider with that alias; list it in spec.identityProviders",
-            ) from None
-        admin.organizations.link_identity_provider(realm, org_id, alias)
-
-    def unlink(alias: str) -> None:
-        with contextlib.suppress(kc_errors.NotFound):
-            admin.organizations.unlink_identity_provider(realm, org_id, alias)
-
-    return links.changes(links.plan(desired, linked), SetOps(link, unlink))
-
-
 @dataclass
 class ObservedOrganizations:
     supported: bool
     enabled: bool = False
     actual: list[OrganizationRepresentation] = field(default_factory=list)
-    # Listed organizations that exist and list identity providers: the linked aliases.
-    linked: dict[str, list[str]] = field(default_factory=dict)
+    # Listed organizations that exist and list identity providers: the linked ones.
+    linked: dict[str, dict[str, IdentityProviderRepresentation]] = field(default_factory=dict)
 
 
 class OrganizationsSection(RealmSection):
@@ -194,10 +160,10 @@ class OrganizationsSection(RealmSection):
             for want in self.spec.organizations:
                 have = by_name.get(want.name)
                 if want.identity_providers is not None and have is not None and have.id:
-                    observed.linked[want.name] = [
-                        p.alias or ""
+                    observed.linked[want.name] = {
+                        p.alias or "": p
                         for p in admin.organizations.identity_providers(realm, have.id)
-                    ]
+                    }
         self.observed = observed
 
     def plan(self) -> list[Change]:
@@ -278,5 +244,5 @@ class OrganizationsSection(RealmSection):
             org_id = by_name.get(want.name)
             linked = observed.linked.get(want.name)
             if org_id and linked is not None:
-                changes += link_changes(admin, realm, want, org_id, linked)
+                changes += link_changes(self.scope, self.spec, want, org_id, linked)
         return changes

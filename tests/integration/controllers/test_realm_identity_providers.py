@@ -592,7 +592,13 @@ def test_organization_linked_identity_providers_on_every_version(
     ns = kube.namespace(unique_name("org-idps"))
 
     def social(alias: str) -> dict[str, Any]:
-        return {"alias": alias, "providerId": "github", "social": {"clientId": alias}}
+        return {
+            "alias": alias,
+            "providerId": "github",
+            "social": {"clientId": alias, "clientSecretRef": {"name": "gh", "key": "secret"}},
+        }
+
+    kube.secret(ns, "gh", {"secret": "gh-secret-value"})
 
     with (
         KeycloakAdmin.with_password(
@@ -608,7 +614,13 @@ def test_organization_linked_identity_providers_on_every_version(
                 {
                     "name": "acme",
                     "domains": [{"name": "acme.example"}],
-                    "identityProviders": [{"alias": "acme-gh"}],
+                    "identityProviders": [
+                        {
+                            "alias": "acme-gh",
+                            "domain": "acme.example",
+                            "redirectWhenEmailDomainMatches": True,
+                        }
+                    ],
                 }
             ],
         }
@@ -634,6 +646,11 @@ def test_organization_linked_identity_providers_on_every_version(
 
         wait_until(lambda: kube.is_ready("keycloakrealms", ns, "realm"), TIMEOUT, "ready")
         assert linked() == {"acme-gh"}
+        # The link's domain and redirect are the provider's config; its secret stays set.
+        config = admin.identity_providers.get(realm, "acme-gh").config or {}
+        assert config.get("kc.org.domain") == "acme.example"
+        assert config.get("kc.org.broker.redirect.mode.email-matches") == "true"
+        assert config.get("clientSecret") == "**********"
 
         # Drift: unlinked by hand, linked again; linked by hand, unlinked (authoritative).
         org = admin.organizations.find(realm, "acme")
@@ -641,6 +658,27 @@ def test_organization_linked_identity_providers_on_every_version(
         admin.organizations.unlink_identity_provider(realm, org.id, "acme-gh")
         admin.organizations.link_identity_provider(realm, org.id, "other-gh")
         wait_until(lambda: linked() == {"acme-gh"}, TIMEOUT, "links reverted")
+        wait_until(
+            lambda: (
+                (admin.identity_providers.get(realm, "acme-gh").config or {}).get("kc.org.domain")
+                == "acme.example"
+            ),
+            TIMEOUT,
+            "the relinked provider's domain set again",
+        )
+
+        # A link's domain that the organization does not have is named.
+        bad = {"alias": "acme-gh", "domain": "elsewhere.example"}
+        spec["organizations"][0]["identityProviders"] = [bad]  # type: ignore[index]
+        kube.patch("keycloakrealms", ns, "realm", {"spec": spec})
+
+        def domain_named() -> bool:
+            cond = kube.condition("keycloakrealms", ns, "realm") or {}
+            return "identityProviders[acme-gh].domain: 'elsewhere.example'" in (
+                cond.get("message") or ""
+            )
+
+        wait_until(domain_named, TIMEOUT, "the foreign domain named")
 
         # Unlisting a link unlinks it; the provider stays in the realm.
         spec["organizations"][0]["identityProviders"] = []  # type: ignore[index]

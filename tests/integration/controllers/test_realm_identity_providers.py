@@ -203,6 +203,8 @@ def test_brokered_login_through_a_keycloak_oidc_provider(
         "displayName": "Realm B",
         "trustEmail": True,
         "syncMode": "FORCE",
+        # A flow the flows section creates in the same reconcile, before this section.
+        "firstBrokerLoginFlowAlias": "partner first login",
         "oidc": {
             "authorizationUrl": f"{oidc_endpoints}/auth",
             "tokenUrl": f"{oidc_endpoints}/token",
@@ -237,6 +239,9 @@ def test_brokered_login_through_a_keycloak_oidc_provider(
                 ns,
                 realm_name=realm_a,
                 roles=[{"name": "partner"}, {"name": "brokered"}],
+                authenticationFlows=[
+                    {"alias": "partner first login", "copyOf": "first broker login"}
+                ],
                 identityProviders=[provider],
                 timeout=TIMEOUT,
             )
@@ -255,6 +260,7 @@ def test_brokered_login_through_a_keycloak_oidc_provider(
             assert config.get("clientSecret") == "**********"
             assert config.get(DIGEST_PREFIX + "clientSecret")
             assert config.get(IDP_OWNER) == f"KeycloakRealm/{ns}/realm"
+            assert stored.first_broker_login_flow_alias == "partner first login"
 
             token = brokered_login(base, realm_a, alias, "alice", "alice-pw")
             assert token is not None, "the brokered login failed"
@@ -280,6 +286,11 @@ def test_brokered_login_through_a_keycloak_oidc_provider(
                 TIMEOUT,
                 "the brokered login works with the rotated secret",
             )
+            # Neither value is anywhere in the resource or its Events.
+            realm_cr = json.dumps(kube.get("keycloakrealms", ns, "realm"))
+            events = kube.core.list_namespaced_event(ns).items
+            seen = realm_cr + "".join(str(e.message) for e in events)
+            assert first_secret not in seen and second_secret not in seen
     finally:
         for name in (realm_a, realm_b):
             with contextlib.suppress(NotFound):

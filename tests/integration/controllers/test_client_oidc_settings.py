@@ -152,6 +152,28 @@ def test_signed_jwt_client_authentication(
         assert bad.status_code in (400, 401), bad.text
         assert "access_token" not in bad.json()
 
+        # A new certificate in the Secret (the controller watches it; no resync here):
+        # the new key is accepted, the old one no longer.
+        rotated = saml.key_pair("svc2.acme.test")
+        kube.core.patch_namespaced_secret(
+            "svc-cert", ns, {"stringData": {"tls.crt": rotated.certificate_pem}}
+        )
+
+        def accepted(keys: saml.KeyPair) -> bool:
+            answer = requests.post(
+                url,
+                data={
+                    "grant_type": "client_credentials",
+                    "client_assertion_type": JWT_BEARER,
+                    "client_assertion": client_assertion(keys, "svc", url),
+                },
+                timeout=30,
+            )
+            return answer.status_code == 200
+
+        wait_until(lambda: accepted(rotated), TIMEOUT, "the rotated certificate accepted")
+        assert not accepted(keys)
+
 
 def make_user(admin: KeycloakAdmin, realm: str, username: str) -> None:
     admin.users.create(

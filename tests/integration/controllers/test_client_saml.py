@@ -366,6 +366,37 @@ def test_saml_client_lifecycle_on_every_version(
             "the rotated certificate in Keycloak",
         )
 
+        # Observe: a second resource on the same client reports what differs and writes
+        # nothing to Keycloak.
+        wait_idle(manager, TIMEOUT)
+        writes = keycloak_requests(f"{ns}/kc", writes_only=True)
+        watcher = client_object(
+            "watcher",
+            "realm",
+            ENTITY,
+            protocol="saml",
+            managementPolicy="Observe",
+            deletionPolicy="Retain",
+            saml={"nameIdFormat": "transient", "signatureAlgorithm": "RSA_SHA256"},
+        )
+        kube.create("keycloakclients", ns, watcher)
+        wait_until(
+            lambda: (
+                (kube.condition("keycloakclients", ns, "watcher", "InSync") or {}).get("status")
+                == "False"
+            ),
+            TIMEOUT,
+            "the difference in InSync",
+        )
+        in_sync = str((kube.condition("keycloakclients", ns, "watcher", "InSync") or {})["message"])
+        assert "attributes" in in_sync
+        wait_idle(manager, TIMEOUT)
+        assert keycloak_requests(f"{ns}/kc", writes_only=True) == writes
+        assert attrs(admin, realm, ENTITY)["saml_name_id_format"] == "email"
+        kube.delete("keycloakclients", ns, "watcher")
+        wait_until(lambda: kube.get("keycloakclients", ns, "watcher") is None, TIMEOUT, "gone")
+        assert admin.clients.find(realm, ENTITY) is not None
+
         # Deleting the resource deletes the client.
         kube.delete("keycloakclients", ns, "sp")
         wait_until(lambda: kube.get("keycloakclients", ns, "sp") is None, TIMEOUT, "deleted")

@@ -398,6 +398,27 @@ def test_every_provider_type_is_accepted(
         assert direct_admin.identity_providers.get(realm, "saml").display_name is None
 
 
+def login_page(base_url: str, realm: str) -> str:
+    """The realm's login page, as the built-in account console client starts it."""
+    session = requests.Session()
+    page = session.get(
+        f"{base_url}/realms/{realm}/protocol/openid-connect/auth",
+        params={
+            "client_id": "account-console",
+            "redirect_uri": f"{base_url}/realms/{realm}/account/",
+            "response_type": "code",
+            "scope": "openid",
+            # Never redeemed; only its shape matters (43+ characters).
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeKt8URWbuGJSstw-cMk",
+            "code_challenge_method": "S256",
+        },
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert page.status_code == 200, f"no login page: {page.status_code}"
+    return page.text
+
+
 def mappers_of(admin: KeycloakAdmin, realm: str, alias: str) -> dict[str, Any]:
     return {m.name: m for m in admin.identity_providers.mappers(realm, alias)}
 
@@ -469,6 +490,9 @@ def test_identity_providers_lifecycle_on_every_version(
         assert config["syncMode"] == "IMPORT" and config["guiOrder"] == "3"
         assert config["pkceEnabled"] == "true" and config[IDP_OWNER] == owner
         assert config["clientSecret"] == "**********" and config[DIGEST_PREFIX + "clientSecret"]
+        # Behaviour: the login page offers the visible provider only, on every version.
+        page = login_page(endpoint.base_url, realm)
+        assert 'id="social-spare"' in page and 'id="social-partner"' not in page
         mappers = mappers_of(admin, realm, "partner")
         assert mappers["role"].identity_provider_mapper == "oidc-hardcoded-role-idp-mapper"
         assert mappers["dept"].config == {

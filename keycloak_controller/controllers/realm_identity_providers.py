@@ -320,7 +320,15 @@ class IdentityProvidersSection(RealmSection):
 
     def desired(self, provider: IdentityProvider) -> DesiredProvider:
         config = desired_config(provider)
-        secrets = {key: self.scope.secret(ref) for key, ref in provider.secret_refs().items()}
+        secrets: dict[str, Secret] = {}
+        for key, ref in provider.secret_refs().items():
+            try:
+                secrets[key] = self.scope.secret(ref)
+            except Problem as problem:  # name the field too
+                raise Problem(
+                    problem.reason,
+                    f"spec.identityProviders[{provider.alias}] {key}: {problem.message}",
+                ) from None
         for key, secret in secrets.items():
             config[DIGEST_PREFIX + key] = self.scope.digest(secret)
         return DesiredProvider(provider, config, secrets)

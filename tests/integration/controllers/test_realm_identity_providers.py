@@ -60,6 +60,7 @@ APP_REDIRECT = "http://127.0.0.1:9/callback"
 FORM_ACTION = re.compile(r'<form[^>]*\bid="kc-form-login"[^>]*\baction="([^"]+)"', re.S)
 FORM_ACTION_ANY = re.compile(r'<form[^>]*\baction="([^"]+)"', re.S)
 TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+LATE = {"name": "late", "key": "secret"}
 
 
 def claims(token: str) -> dict[str, Any]:
@@ -396,6 +397,26 @@ def test_every_provider_type_is_accepted(
         wait_idle(manager, TIMEOUT)
         assert keycloak_requests(f"{ns}/kc", writes_only=True) == writes
         assert direct_admin.identity_providers.get(realm, "saml").display_name is None
+        kube.delete("keycloakrealms", ns, "watcher")
+
+        # A Secret that does not exist yet is named with the field; once made, it applies.
+        late = {**providers[0], "alias": "late", "oidc": {**oidc, "clientSecretRef": LATE}}
+        kube.patch("keycloakrealms", ns, "realm", {"spec": {"identityProviders": [late]}})
+
+        def named() -> bool:
+            cond = kube.condition("keycloakrealms", ns, "realm") or {}
+            return f"spec.identityProviders[late] clientSecret: Secret {ns}/late" in (
+                cond.get("message") or ""
+            )
+
+        wait_until(named, TIMEOUT, "the missing Secret named")
+        assert kube.reason("keycloakrealms", ns, "realm") == "SecretNotFound"
+        assert {p.alias for p in direct_admin.identity_providers.list(realm)} == {
+            a for a in stored if a != "late"
+        }  # nothing else was touched
+        kube.secret(ns, "late", {"secret": "made-later"})
+        wait_until(lambda: kube.is_ready("keycloakrealms", ns, "realm"), TIMEOUT, "ready")
+        assert {p.alias for p in direct_admin.identity_providers.list(realm)} == {"late"}
 
 
 def login_page(base_url: str, realm: str) -> str:

@@ -1,6 +1,7 @@
 """Pure planning of spec.identityProviders: config keys from the typed blocks, refused
 clashes, equality, ownership, the update body (unmanaged keys kept, secrets revealed),
-mapper type ids per provider type, and the version adapters' hideOnLogin rule."""
+mapper type ids per provider type, the version adapters' hideOnLogin rule, and
+organizations' links."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from keycloak_controller.api.realm import KeycloakRealmSpec
 from keycloak_controller.api.realm_identity_providers import IdentityProvider
+from keycloak_controller.api.realm_organizations import Organization, OrganizationIdentityProvider
 from keycloak_controller.controllers.realm_identity_provider_mappers import (
     MAPPERS,
     desired_mapper,
@@ -23,6 +25,13 @@ from keycloak_controller.controllers.realm_identity_providers import (
     provider_equal,
     provider_set,
     updated_provider,
+)
+from keycloak_controller.controllers.realm_organization_links import (
+    ORG_DOMAIN,
+    REDIRECT_ON_EMAIL_MATCH,
+    check_link_domains,
+    link_config,
+    linked_set,
 )
 from keycloak_controller.controllers.reasons import INVALID_SPEC, Problem
 from keycloak_controller.keycloak.adapters import Kind
@@ -271,3 +280,31 @@ def test_hide_on_login_is_a_config_key_before_26(adapter: Any, as_config: bool) 
         assert back["hideOnLogin"] is True and "hideOnLoginPage" not in back["config"]
     else:
         assert out["hideOnLogin"] is True and "hideOnLoginPage" not in out["config"]
+
+
+def test_an_organization_link_sets_only_the_keys_it_lists() -> None:
+    plain = OrganizationIdentityProvider(alias="gh")
+    assert link_config(plain) == {}
+    full = OrganizationIdentityProvider.model_validate(
+        {"alias": "gh", "domain": "acme.example", "redirectWhenEmailDomainMatches": False}
+    )
+    assert link_config(full) == {ORG_DOMAIN: "acme.example", REDIRECT_ON_EMAIL_MATCH: "false"}
+
+
+def test_a_link_domain_outside_the_listed_domains_is_refused() -> None:
+    org = Organization.model_validate(
+        {
+            "name": "acme",
+            "domains": [{"name": "acme.example"}],
+            "identityProviders": [{"alias": "gh", "domain": "other.example"}],
+        }
+    )
+    with pytest.raises(Problem, match=r"organizations\[acme\].identityProviders\[gh\].domain"):
+        check_link_domains(org)
+    # Domains not managed here: Keycloak checks them (400 "Domain does not match").
+    check_link_domains(org.model_copy(update={"domains": None}))
+
+
+def test_links_are_authoritative() -> None:
+    plan = linked_set("acme").plan(["a", "b"], ["b", "c"])
+    assert plan.create == ["a"] and plan.delete == ["c"]

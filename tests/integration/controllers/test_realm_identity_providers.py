@@ -660,7 +660,7 @@ def test_organization_linked_identity_providers_on_every_version(
         KeycloakAdmin.with_password(
             endpoint.base_url, endpoint.admin_username, endpoint.admin_password
         ) as admin,
-        running_controllers(crds, [ns], resync_period=3.0),
+        running_controllers(crds, [ns], resync_period=3.0) as manager,
     ):
         realm = ready_realm(ns, endpoint=endpoint, timeout=TIMEOUT).realm_name
         spec = {
@@ -707,6 +707,12 @@ def test_organization_linked_identity_providers_on_every_version(
         assert config.get("kc.org.domain") == "acme.example"
         assert config.get("kc.org.broker.redirect.mode.email-matches") == "true"
         assert config.get("clientSecret") == "**********"
+        # The second pass writes nothing.
+        wait_idle(manager, TIMEOUT)
+        writes = keycloak_requests(f"{ns}/kc", writes_only=True)
+        kube.patch("keycloakrealms", ns, "realm", {"metadata": {"annotations": {"poke": "1"}}})
+        wait_idle(manager, TIMEOUT)
+        assert keycloak_requests(f"{ns}/kc", writes_only=True) == writes
 
         # Drift: unlinked by hand, linked again; linked by hand, unlinked (authoritative).
         org = admin.organizations.find(realm, "acme")

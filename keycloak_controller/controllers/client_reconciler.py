@@ -45,7 +45,12 @@ from .client_authorization import (
     plan_authorization,
     refuse_script_policies,
 )
-from .client_guards import group_admin_roles, refuse_ungranted
+from .client_guards import (
+    composite_admin_roles,
+    group_admin_roles,
+    new_roles,
+    refuse_ungranted,
+)
 from .client_settings import ClientInputs
 from .group_membership import group_changes
 from .kinds import CLIENTS
@@ -232,6 +237,10 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
             user, have = observed.service_account
             subject = user_subject(parents.admin, parents.name, user, "serviceAccount")
             resolver = RoleResolver(parents.admin, parents.name)
+            added = new_roles(resolver, spec.service_account, have)
+            through = composite_admin_roles(parents.admin, parents.name, added)
+            if through:
+                refuse_ungranted(self.ctx, cr, parents, admin_roles=through)
             plan.extend(plan_mappings(resolver, subject, spec.service_account, have))
             paths = spec.service_account.groups
             if paths is not None and observed.service_account_groups is not None:

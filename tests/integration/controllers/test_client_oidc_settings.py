@@ -281,11 +281,20 @@ def test_service_account_groups_and_admin_gates(
     with running_controllers(crds, [ns]):
         realm = ready_realm(
             ns,
-            roles=[{"name": "billing-reader"}],
+            roles=[
+                {"name": "billing-reader"},
+                # An innocent-looking composite that includes an admin role.
+                {
+                    "name": "ops",
+                    "composites": {"clientRoles": {"realm-management": ["view-users"]}},
+                },
+                {"name": "team", "composites": {"realmRoles": ["ops"]}},
+            ],
             groups=[
                 {"path": "/services", "realmRoles": ["billing-reader"]},
                 {"path": "/services/billing"},
                 {"path": "/powerful", "clientRoles": {"realm-management": ["impersonation"]}},
+                {"path": "/teams", "realmRoles": ["team"]},
             ],
         ).realm_name
         spec: dict[str, Any] = {
@@ -347,6 +356,27 @@ def test_service_account_groups_and_admin_gates(
             TIMEOUT,
             "the impersonation role refused",
         )
+
+        # And an admin role reached through composites, asked for as a role or a group.
+        for asked, expected in (
+            (
+                {"groups": ["/services/billing"], "realmRoles": ["team"], "clientRoles": None},
+                "(realm-management role view-users); ",
+            ),
+            (
+                {"groups": ["/services/billing", "/teams"], "realmRoles": None},
+                "(realm-management role view-users (via group /teams))",
+            ),
+        ):
+            kube.patch("keycloakclients", ns, "svc", {"spec": {"serviceAccount": asked}})
+            wait_until(
+                lambda expected=expected: expected in message(kube, ns, "svc"),
+                TIMEOUT,
+                f"the composite admin role refused for {asked}",
+            )
+            assert kube.reason("keycloakclients", ns, "svc") == "NotGranted"
+        mapped = {r.name for r in direct_admin.user_role_mappings.list(realm, user)}
+        assert "team" not in mapped
 
         # Authoritative: unlisted groups are left, and the role goes with them.
         kube.patch(

@@ -10,14 +10,23 @@ this module writes the Lease itself through KubeApi:
   last saw its record change, plus its leaseDurationSeconds; `renewTime` is
   never compared with our wall clock, so clock skew between nodes is harmless.
 - Taking over increments leaseTransitions; renewing keeps acquireTime.
-- Renewal retries every retry_period until renew_deadline; if that fails,
-  `on_stopped_leading` stops all work and then `on_lost` (default `os._exit(1)`)
-  ends the process: two leaders at once is worse than a restart.
+- Renewal retries every retry_period until renew_deadline, counted from the
+  start of the last renewal that succeeded; if that fails, or the Lease is seen
+  held by another identity, `on_stopped_leading` stops all work and then
+  `on_lost` (default `os._exit(1)`) ends the process: two leaders at once is
+  worse than a restart.
 - `stop()` on a leader releases: holderIdentity "" and leaseDurationSeconds 1,
   so a standby takes over at its next retry instead of waiting out the lease.
 
-As the client-go docs say, this is not fencing: a paused leader can act briefly
-after its lease has expired.
+Fencing of writes (client-go has none): `may_write()` is true only while this
+process leads *and* its last successful renewal started less than renew_deadline
+ago, on the monotonic clock. Another candidate cannot take over before a full
+lease_duration has passed since it saw that renewal, which it saw no earlier than
+the renewal started; so a write guarded by `may_write()` starts at least
+lease_duration - renew_deadline (5 s by default) before any other process may
+lead. Callers check it right before each write (runtime/audit.py); what it
+cannot stop is a write already on the wire, or a process paused between the
+check and the send for longer than that margin.
 """
 
 from __future__ import annotations
@@ -132,6 +141,11 @@ class LeaderElector:
         self._observed: LeaseRecord | None = None
         self._observed_rv = ""
         self._observed_at = 0.0  # monotonic time the record was last seen to change
+        # Monotonic time at which the last successful create/update of our record was
+        # *sent*: the apiserver stored it no earlier, so others time our lease from later.
+        self._renewed_at: float | None = None
+        self._deposed = False  # the Lease was seen held by another identity while leading
+        self._other_valid_until: float | None = None  # monotonic; another holder's lease
         # Each election call must end well inside the renew deadline (controller-runtime).
         self._request_timeout = max(config.renew_deadline / 2, 1.0)
 
@@ -140,6 +154,17 @@ class LeaderElector:
     @property
     def is_leader(self) -> bool:
         return self._leading.is_set()
+
+    def may_write(self) -> bool:
+        """Leading, and the last renewal started less than renew_deadline ago (the fence)."""
+        deadline = self.write_deadline()
+        return deadline is not None and self.clock.monotonic() < deadline
+
+    def write_deadline(self) -> float | None:
+        """Monotonic time after which no write may start, or None when not leading."""
+        if not self.is_leader or self._deposed or self._renewed_at is None:
+            return None
+        return self._renewed_at + self.config.renew_deadline
 
     def wait_until_leading(self, timeout: float | None = None) -> bool:
         return self._leading.wait(timeout)
@@ -162,8 +187,8 @@ class LeaderElector:
         log.info("became leader", lease=self.config.lease_name, identity=self.config.identity)
         self.on_started_leading()
         if self._renew_until_stopped():
+            self._leading.clear()  # shut the fence before the Lease is handed back
             self._release()
-            self._leading.clear()
             self._metric.set(0)
             return
         self._leading.clear()
@@ -175,22 +200,35 @@ class LeaderElector:
     # --- loop --------------------------------------------------------------------
 
     def _acquire(self) -> bool:
-        period = self.config.retry_period
         while not self._stop.is_set():
             if self._try_acquire_or_renew():
                 return True
-            self._stop.wait(period + random.random() * JITTER_FACTOR * period)
+            self._stop.wait(self._acquire_wait())
         return False
 
+    def _acquire_wait(self) -> float:
+        """client-go's jittered retry period, cut short to try again the moment the
+        other holder's lease runs out (saves up to a retry period on every takeover)."""
+        period = self.config.retry_period
+        wait = period + random.random() * JITTER_FACTOR * period
+        if self._other_valid_until is not None:
+            wait = min(wait, max(self._other_valid_until - self.clock.monotonic(), 0.0) + 0.01)
+        return wait
+
     def _renew_until_stopped(self) -> bool:
-        """True when stopped on request, False when a renewal missed its deadline."""
+        """True when stopped on request, False when a renewal missed its deadline or
+        another identity holds the Lease."""
         cfg = self.config
         while not self._stop.wait(cfg.retry_period):
-            deadline = self.clock.monotonic() + cfg.renew_deadline
             while not self._try_acquire_or_renew():
                 if self._stop.is_set():
                     return True
-                if self.clock.monotonic() + cfg.retry_period > deadline:
+                if self._deposed:
+                    log.error("lease is held by another identity", lease=cfg.lease_name)
+                    return False
+                # The same deadline as the write fence: give up no later than it shuts.
+                deadline = self.write_deadline()
+                if deadline is None or self.clock.monotonic() + cfg.retry_period > deadline:
                     return False
                 self._stop.wait(cfg.retry_period)
         return True
@@ -231,11 +269,15 @@ class LeaderElector:
             self._observed_at = self.clock.monotonic()
         else:
             self._observed_rv = rv
+        if self.is_leader and record.holder_identity != cfg.identity:
+            # Someone replaced our record (a takeover after a pause, or a hand edit):
+            # we are not the leader any more, whatever our deadline says.
+            self._deposed = True
+            return False
         held_by_other = record.holder_identity not in ("", cfg.identity)
-        if (
-            held_by_other
-            and self._observed_at + record.lease_duration_seconds > self.clock.monotonic()
-        ):
+        valid_until = self._observed_at + record.lease_duration_seconds
+        self._other_valid_until = valid_until if held_by_other else None
+        if held_by_other and valid_until > self.clock.monotonic():
             return False
         micro_now = format_micro_time(now)
         if record.holder_identity == cfg.identity and self.is_leader:
@@ -261,6 +303,7 @@ class LeaderElector:
             "metadata": {"name": cfg.lease_name, "namespace": cfg.lease_namespace},
             "spec": record.to_spec(),
         }
+        sent_at = self.clock.monotonic()
         try:
             created = self.api.request(
                 "POST",
@@ -271,7 +314,7 @@ class LeaderElector:
         except Exception as error:
             log.info("creating lease failed", error=f"{type(error).__name__}: {error}")
             return False
-        self._remember(record, created)
+        self._remember(record, created, sent_at)
         return True
 
     def _update(self, record: LeaseRecord, resource_version: str) -> bool:
@@ -286,6 +329,7 @@ class LeaderElector:
             },
             "spec": record.to_spec(),
         }
+        sent_at = self.clock.monotonic()
         try:
             updated = self.api.request(
                 "PUT",
@@ -296,13 +340,15 @@ class LeaderElector:
         except Exception as error:
             log.info("updating lease failed", error=f"{type(error).__name__}: {error}")
             return False
-        self._remember(record, updated)
+        self._remember(record, updated, sent_at)
         return True
 
-    def _remember(self, record: LeaseRecord, lease: dict[str, Any]) -> None:
+    def _remember(self, record: LeaseRecord, lease: dict[str, Any], sent_at: float) -> None:
         self._observed = record
         self._observed_rv = str(lease["metadata"]["resourceVersion"])
         self._observed_at = self.clock.monotonic()
+        if record.holder_identity == self.config.identity:
+            self._renewed_at = sent_at
 
     def _release(self) -> None:
         """Hand the Lease back so a standby need not wait out the lease duration."""

@@ -16,6 +16,12 @@ before the election; workers start only once this process leads. `/readyz`
 reports synced caches, so a warm standby is ready too.
 Order of stop: controllers drain (bounded), then the Lease is released, then
 watches close, then the probe server stops.
+
+Every reconcile runs as this process's audit *writer* (runtime/audit.py): its
+Lease identity, and the elector's write fence, which the Keycloak transport
+checks right before each write. So a leader that cannot renew stops writing at
+its renew deadline, before its lease can expire, even while a reconcile is
+still running; losing the lease then also stops the controllers.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from types import FrameType
 from kubernetes import client as k8s
 from prometheus_client import REGISTRY, CollectorRegistry
 
+from . import audit
 from .controller import Controller
 from .informer import Informer
 from .kubeapi import KubeApi
@@ -39,7 +46,7 @@ from .logging import get_logger
 from .metrics import Metrics, merged_registry
 from .objects import ResourceKind
 from .ratelimit import RateLimiter
-from .reconcile import Reconciler
+from .reconcile import Reconciler, Request, Result
 from .server import ProbeServer
 from .transform import Transform, strip_bulky_metadata
 
@@ -67,6 +74,19 @@ class ManagerOptions:
 
 class CacheSyncTimeoutError(RuntimeError):
     pass
+
+
+class AuditedReconciler:
+    """Runs a reconciler as the manager's audit writer, so its Keycloak writes are
+    recorded with the leader identity and fenced by the lease."""
+
+    def __init__(self, inner: Reconciler, writer: audit.Writer) -> None:
+        self.inner = inner
+        self.writer = writer
+
+    def reconcile(self, request: Request) -> Result:
+        with audit.as_writer(self.writer):
+            return self.inner.reconcile(request)
 
 
 class Manager:
@@ -148,7 +168,11 @@ class Manager:
         if any(c.name == name for c in self.controllers):
             raise ValueError(f"controller {name!r} already exists")
         controller = Controller(
-            name, reconciler, workers=workers, rate_limiter=rate_limiter, metrics=self.metrics
+            name,
+            AuditedReconciler(reconciler, self.writer),
+            workers=workers,
+            rate_limiter=rate_limiter,
+            metrics=self.metrics,
         )
         self.controllers.append(controller)
         return controller
@@ -157,6 +181,17 @@ class Manager:
 
     def ready(self) -> bool:
         return all(i.has_synced() for i in self.informers)
+
+    @property
+    def writer(self) -> audit.Writer:
+        election = self.options.leader_election
+        return audit.Writer(election.identity if election else None, self.may_write)
+
+    def may_write(self) -> bool:
+        """Writes may start: no election, or leading with a recently renewed lease."""
+        if self.options.leader_election is None:
+            return True
+        return self.elector is not None and self.elector.may_write()
 
     @property
     def is_leader(self) -> bool:

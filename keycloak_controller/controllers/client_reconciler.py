@@ -156,14 +156,8 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
         wanted = spec.authentication_flow_overrides
         if wanted is None:
             return None
-        aliases = {
-            key: alias
-            for key, alias in (
-                (settings.FLOW_OVERRIDE_KEYS["browser"], wanted.browser),
-                (settings.FLOW_OVERRIDE_KEYS["direct_grant"], wanted.direct_grant),
-            )
-            if alias is not None
-        }
+        by_key = {"browser": wanted.browser, "direct_grant": wanted.direct_grant}
+        aliases = {key: alias for key, alias in by_key.items() if alias is not None}
         if not aliases:
             return {}
         flows = {
@@ -175,7 +169,7 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
         for key, alias in aliases.items():
             found = flows.get(alias)
             if found is None:
-                field = "browser" if key == "browser" else "directGrant"
+                field = settings.FLOW_OVERRIDE_KEYS[key]
                 raise Problem(
                     reasons.INVALID_SPEC,
                     f"spec.authenticationFlowOverrides.{field}: no top-level authentication "

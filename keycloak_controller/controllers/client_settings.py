@@ -18,6 +18,7 @@ from typing import Any
 from keycloak_controller.api.client import KeycloakClientSpec
 from keycloak_controller.api.client_oidc import AUTHENTICATOR_TYPES, ClientAuthMethod
 from keycloak_controller.api.client_saml import CANONICALIZATION_URIS, SamlSettings
+from keycloak_controller.api.common import SecretKeySelector
 
 from . import reasons
 from .reasons import Problem
@@ -73,8 +74,8 @@ SAML_SIGNING_CERTIFICATE = "saml.signing.certificate"
 SAML_ENCRYPT = "saml.encrypt"
 SAML_ENCRYPTION_CERTIFICATE = "saml.encryption.certificate"
 
-# The client's keys in authenticationFlowBindingOverrides.
-FLOW_OVERRIDE_KEYS = {"browser": "browser", "direct_grant": "direct_grant"}
+# authenticationFlowBindingOverrides keys, with the spec field each comes from.
+FLOW_OVERRIDE_KEYS = {"browser": "browser", "direct_grant": "directGrant"}
 
 
 @dataclass(frozen=True)
@@ -105,19 +106,10 @@ def certificate_body(text: str, where: str) -> str:
     return body
 
 
-def _bool(value: bool) -> str:
-    return str(value).lower()
-
-
-def _set(attributes: dict[str, str], key: str, value: Any) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool):
-        attributes[key] = _bool(value)
-    elif hasattr(value, "value"):
-        attributes[key] = str(value.value)
-    else:
-        attributes[key] = str(value)
+def _set(attributes: dict[str, str], key: str, value: str | int | bool | None) -> None:
+    """Keycloak's attribute form: "true"/"false", numbers and enum values as text."""
+    if value is not None:
+        attributes[key] = str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def oidc_fields(spec: KeycloakClientSpec, inputs: ClientInputs) -> dict[str, Any]:
@@ -214,9 +206,9 @@ def saml_fields(saml: SamlSettings, inputs: ClientInputs) -> dict[str, Any]:
     return fields
 
 
-def certificate_refs(spec: KeycloakClientSpec) -> dict[str, tuple[str, Any]]:
+def certificate_refs(spec: KeycloakClientSpec) -> dict[str, tuple[str, SecretKeySelector]]:
     """The certificate Secret keys the spec names: attribute -> (spec path, selector)."""
-    refs: dict[str, tuple[str, Any]] = {}
+    refs: dict[str, tuple[str, SecretKeySelector]] = {}
     auth = spec.client_authentication
     if auth is not None and auth.certificate_secret_ref is not None:
         refs[JWT_CERTIFICATE] = (

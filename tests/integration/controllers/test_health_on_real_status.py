@@ -1,5 +1,8 @@
 """kstatus and the Argo CD health checks on statuses the controller really wrote.
 
+Both verdicts come from the real readers: Flux's kstatus (sigs.k8s.io/cli-utils)
+and deploy/argocd/health.lua in gopher-lua as Argo CD runs it, through the Go
+helper in tests/support/gitops_readers.py (one call per batch of objects).
 The unit tests run both on recorded statuses; here the objects come from the
 apiserver after the controllers reconciled them: Ready (Current / Healthy),
 waiting for a dependency (InProgress / Progressing), stalled on a spec that
@@ -10,12 +13,11 @@ not observed yet (InProgress / Progressing).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-import lupa.lua51
-
 from keycloak_controller.keycloak.client import KeycloakAdmin
-from tests.support.config import REPO_ROOT
+from tests.support import gitops_readers
 from tests.support.controller_harness import (
     Kube,
     client_object,
@@ -26,20 +28,36 @@ from tests.support.controller_harness import (
 )
 from tests.support.controlplane import ControlPlaneEndpoint
 from tests.support.keycloak_server import KeycloakEndpoint
-from tests.support.kstatus import KStatus, compute
+from tests.support.kstatus import KStatus
 
 TIMEOUT = 60.0
-HEALTH_LUA = REPO_ROOT / "deploy" / "argocd" / "health.lua"
 
 
-def argocd_health(obj: dict[str, Any]) -> str:
-    """Run deploy/argocd/health.lua as Argo CD does: `obj` in, `hs` out."""
-    lua = lupa.lua51.LuaRuntime(unpack_returned_tuples=True)
-    lua.execute("os, io, require, dofile, loadfile, load, loadstring = nil")
-    lua.globals().obj = lua.table_from(obj, recursive=True)
-    result = lua.execute(HEALTH_LUA.read_text())
-    assert result is not None, "the health script returned nothing"
-    return str(dict(result.items())["status"])
+@dataclass(frozen=True)
+class Verdicts:
+    kstatus: KStatus
+    kstatus_message: str
+    health: str
+    health_message: str
+    obj: dict[str, Any]
+
+
+def judge(objs: list[dict[str, Any]]) -> list[Verdicts]:
+    """kstatus and Argo CD health of each object, in one helper call."""
+    out = []
+    for obj, verdict in zip(objs, gitops_readers.read(objs), strict=True):
+        assert verdict.kstatus is not None, verdict.kstatus_error
+        assert verdict.health is not None, verdict.health_error
+        out.append(
+            Verdicts(
+                KStatus(verdict.kstatus.status),
+                verdict.kstatus.message,
+                verdict.health.status,
+                verdict.health.message,
+                obj,
+            )
+        )
+    return out
 
 
 def test_kstatus_and_argocd_on_real_statuses(
@@ -72,10 +90,10 @@ def test_kstatus_and_argocd_on_real_statuses(
         ),
     )
 
-    def verdicts(plural: str, name: str) -> tuple[KStatus, str, dict[str, Any]]:
-        obj = kube.get(plural, ns, name)
-        assert obj is not None
-        return compute(obj).status, argocd_health(obj), obj
+    def verdicts(*objects: tuple[str, str]) -> list[Verdicts]:
+        got = [kube.get(plural, ns, name) for plural, name in objects]
+        assert all(obj is not None for obj in got), objects
+        return judge([obj for obj in got if obj is not None])
 
     try:
         with running_controllers(crds, [ns]):
@@ -90,32 +108,40 @@ def test_kstatus_and_argocd_on_real_statuses(
                 TIMEOUT,
                 "the waiting client DependencyNotReady",
             )
-            for plural, name in (
+            kc, realm, app, waiting, bad = verdicts(
                 ("keycloaks", "kc"),
                 ("keycloakrealms", "realm"),
                 ("keycloakclients", "app"),
-            ):
-                assert verdicts(plural, name)[:2] == (KStatus.CURRENT, "Healthy"), name
+                ("keycloakclients", "waiting"),
+                ("keycloakclients", "bad"),
+            )
+            for ready in (kc, realm, app):
+                assert (ready.kstatus, ready.health) == (KStatus.CURRENT, "Healthy"), ready.obj
 
-            kstatus, health, obj = verdicts("keycloakclients", "waiting")
-            assert (kstatus, health) == (KStatus.IN_PROGRESS, "Progressing"), obj["status"]
-            assert compute(obj).message  # kstatus carries the controller's message
+            assert (waiting.kstatus, waiting.health) == (KStatus.IN_PROGRESS, "Progressing"), (
+                waiting.obj["status"]
+            )
+            assert waiting.kstatus_message  # kstatus carries the controller's message
 
-            kstatus, health, obj = verdicts("keycloakclients", "bad")
-            assert (kstatus, health) == (KStatus.FAILED, "Degraded"), obj["status"]
+            assert (bad.kstatus, bad.health) == (KStatus.FAILED, "Degraded"), bad.obj["status"]
             assert kube.reason("keycloakclients", ns, "bad") == "InvalidSpec"
-            assert "no-such-role" in compute(obj).message
+            assert "no-such-role" in bad.kstatus_message
+            # Argo CD shows the reason before the controller's message.
+            assert bad.health_message.startswith("InvalidSpec: "), bad.health_message
+            assert "no-such-role" in bad.health_message
 
         # The controller is stopped: a spec change stays unobserved.
         kube.patch("keycloakclients", ns, "app", {"spec": {"redirectUris": ["https://x/cb"]}})
-        kstatus, health, obj = verdicts("keycloakclients", "app")
-        assert obj["metadata"]["generation"] == obj["status"]["observedGeneration"] + 1
-        assert obj["status"]["conditions"][0]["status"] == "True"  # Ready, but for the old spec
-        assert (kstatus, health) == (KStatus.IN_PROGRESS, "Progressing")
-        assert "generation" in compute(obj).message.lower()
+        [app] = verdicts(("keycloakclients", "app"))
+        status = app.obj["status"]
+        assert app.obj["metadata"]["generation"] == status["observedGeneration"] + 1
+        assert status["conditions"][0]["status"] == "True"  # Ready, but for the old spec
+        assert (app.kstatus, app.health) == (KStatus.IN_PROGRESS, "Progressing")
+        assert "generation" in app.kstatus_message.lower()
 
         with running_controllers(crds, [ns]):
             wait_until(lambda: kube.is_ready("keycloakclients", ns, "app"), TIMEOUT, "observed")
-            assert verdicts("keycloakclients", "app")[:2] == (KStatus.CURRENT, "Healthy")
+            [app] = verdicts(("keycloakclients", "app"))
+            assert (app.kstatus, app.health) == (KStatus.CURRENT, "Healthy")
     finally:
         direct_admin.realms.delete(realm_name)

@@ -241,7 +241,8 @@ class IdentityProviderMapper(SpecModel):
     name: str = Field(min_length=1, max_length=MAX_NAME, description="The mapper's name.")
     sync_mode: MapperSyncMode | None = Field(
         default=None,
-        description="When it applies; INHERIT takes the provider's sync mode. Unset: INHERIT.",
+        description="When it applies; INHERIT takes the provider's sync mode. Unset: a new "
+        "mapper gets INHERIT, an existing one keeps its own.",
     )
     hardcoded_role: HardcodedRole | None = Field(
         default=None, description="Grant a role (oidc-hardcoded-role-idp-mapper)."

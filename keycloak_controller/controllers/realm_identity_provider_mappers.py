@@ -133,7 +133,9 @@ def mapper_changes(
             name=want.name,
             identity_provider_alias=alias,
             identity_provider_mapper=want.type_id,
-            config=want.config,
+            # Keycloak reads a mapper without syncMode as LEGACY; the console's default
+            # (and this field's) is INHERIT.
+            config={"syncMode": "INHERIT", **want.config},
         )
         admin.identity_providers.create_mapper(realm, alias, body)
 

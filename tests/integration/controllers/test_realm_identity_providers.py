@@ -521,6 +521,7 @@ def test_identity_providers_lifecycle_on_every_version(
             "user.attribute": "department",
             "syncMode": "FORCE",
         }
+        assert (mappers["role"].config or {}).get("syncMode") == "INHERIT"  # the default
 
         # The second pass of an in-sync realm writes nothing.
         wait_idle(manager, TIMEOUT)

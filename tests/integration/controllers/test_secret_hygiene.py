@@ -4,7 +4,10 @@ Collected after the run (values, and their base64 forms): the Keycloak admin
 password, a wrong admin password (the failing login path), the SMTP password,
 a bring-your-own client secret, the client secret Keycloak generated, every
 access and refresh token Keycloak gave the controllers' admin clients (recorded
-at the token endpoint), and the controller's own ServiceAccount token.
+at the token endpoint), and the controller's own ServiceAccount token; for the
+realm's login sections: an LDAP bind credential (a working one and a wrong one
+whose bind fails), an identity provider's client secret before and after a
+rotation, and a key provider's PEM private key (each line of its base64 body).
 Searched: the controllers' log output at debug level (the in-process manager's
 structlog and stdlib output; a `keycloak-controller run` subprocess's stdout
 and stderr), every Event in the test's namespaces, every custom resource there
@@ -15,6 +18,7 @@ fails the test too, whether or not it was recorded.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
@@ -27,8 +31,11 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from keycloak_controller.api import API_VERSION
+from keycloak_controller.controllers.realm_identity_providers import DIGEST_PREFIX
 from keycloak_controller.keycloak.client import KeycloakAdmin
 from tests.support import rbac
 from tests.support.config import REPO_ROOT
@@ -44,6 +51,7 @@ from tests.support.controller_harness import (
 )
 from tests.support.controlplane import ControlPlaneEndpoint
 from tests.support.keycloak_server import KeycloakEndpoint, password_grant_token
+from tests.support.ldap_server import LdapEndpoint
 from tests.support.logcapture import captured_logs
 from tests.support.process import free_port
 from tests.support.smtp import HOST, RecordingSmtpServer
@@ -333,3 +341,121 @@ def test_the_cli_process_logs_no_secret(
     values = {keycloak.admin_password, identity.token, generated}
     assert leaks(values, {**output, "/metrics": metrics}) == []
     direct_admin.realms.delete(realm_name)
+
+
+def rsa_private_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def ldap_federation(ldap: LdapEndpoint, secret: str) -> dict[str, Any]:
+    provider = {
+        "name": "corp",
+        "connectionUrl": ldap.url,
+        "bindDn": ldap.admin_dn,
+        "bindCredentialSecretRef": {"name": secret, "key": "password"},
+        "usersDn": ldap.people_dn,
+        "vendor": "other",
+        "editMode": "READ_ONLY",
+        "usernameAttribute": "uid",
+        "rdnAttribute": "uid",
+        "uuidAttribute": "entryUUID",
+        "userObjectClasses": ["inetOrgPerson", "organizationalPerson"],
+        "mappers": [
+            {
+                "name": "username",
+                "userAttribute": {"userModelAttribute": "username", "ldapAttribute": "uid"},
+            }
+        ],
+    }
+    return {"ldap": [provider]}
+
+
+def test_login_section_secrets_reach_keycloak_and_nothing_else(
+    crds: ControlPlaneEndpoint,
+    keycloak: KeycloakEndpoint,
+    direct_admin: KeycloakAdmin,
+    ldap: LdapEndpoint,
+    unique_name: Callable[[str], str],
+) -> None:
+    """LDAP bind credentials, an identity provider's client secret and a PEM signing key,
+    each rotated or refused once, never show in logs, Events, resources or /metrics."""
+    kube = Kube(crds)
+    ns = kube.namespace(unique_name("ns"))
+    realm_name, bad_realm_name = unique_name("realm"), unique_name("badbind")
+    wrong_bind = secrets.token_urlsafe(18)
+    idp_secret, idp_secret_2 = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    pem = rsa_private_pem()
+    pem_lines = pem.splitlines()[1:-1]  # the base64 body, line by line
+    kube.secret(
+        ns, "admin", {"username": keycloak.admin_username, "password": keycloak.admin_password}
+    )
+    kube.secret(ns, "ldap", {"password": ldap.admin_password})
+    kube.secret(ns, "wrong-bind", {"password": wrong_bind})
+    kube.secret(ns, "idp", {"secret": idp_secret})
+    kube.secret(ns, "signing", {"tls.key": pem})
+    kube.create("keycloaks", ns, keycloak_object("kc", keycloak, "admin"))
+    idp = {
+        "alias": "corp-sso",
+        "providerId": "oidc",
+        "oidc": {
+            "authorizationUrl": "https://sso.example.test/auth",
+            "tokenUrl": "https://sso.example.test/token",
+            "clientId": "keycloak",
+            "clientSecretRef": {"name": "idp", "key": "secret"},
+        },
+    }
+    key = {
+        "name": "imported",
+        "rsa": {"privateKeySecretRef": {"name": "signing", "key": "tls.key"}},
+    }
+    spec = {
+        "userFederation": ldap_federation(ldap, "ldap"),
+        "identityProviders": [idp],
+        "keyProviders": [key],
+    }
+    kube.create("keycloakrealms", ns, realm_object("realm", "kc", realm_name, **spec))
+    bad = {"userFederation": ldap_federation(ldap, "wrong-bind")}
+    kube.create("keycloakrealms", ns, realm_object("bad", "kc", bad_realm_name, **bad))
+
+    def idp_digest() -> str | None:
+        stored = direct_admin.identity_providers.get(realm_name, "corp-sso")
+        return (stored.config or {}).get(DIGEST_PREFIX + "clientSecret")
+
+    try:
+        with captured_logs() as logs, controller_run(crds, [ns], resync_period=3.0) as run:
+            wait_until(lambda: kube.is_ready("keycloakrealms", ns, "realm"), TIMEOUT, "realm")
+            wait_until(
+                lambda: kube.reason("keycloakrealms", ns, "bad") == "LdapBindFailed",
+                TIMEOUT,
+                "the wrong bind credential refused",
+            )
+            first_digest = idp_digest()
+            assert first_digest
+            kube.core.patch_namespaced_secret("idp", ns, {"stringData": {"secret": idp_secret_2}})
+            wait_until(
+                lambda: idp_digest() not in (None, first_digest), TIMEOUT, "the rotated secret"
+            )
+            metrics = requests.get(run.metrics_url, timeout=10).text
+
+        stored = direct_admin.identity_providers.get(realm_name, "corp-sso")
+        assert (stored.config or {}).get("clientSecret") == "**********"
+        text = logs.getvalue()
+        assert f'"key": "{ns}/realm"' in text, "the capture did not see the realm reconciled"
+        places = {"logs": text, "/metrics": metrics, **namespace_dump(kube, [ns])}
+        assert any("LdapBindFailed" in v for k, v in places.items() if "keycloakrealms" in k)
+        values = {
+            keycloak.admin_password,
+            ldap.admin_password,
+            wrong_bind,
+            idp_secret,
+            idp_secret_2,
+            *(line for line in pem_lines if len(line) >= 12),
+        }
+        assert leaks(values, places) == []
+    finally:
+        for name in (realm_name, bad_realm_name):
+            with contextlib.suppress(Exception):
+                direct_admin.realms.delete(name)

@@ -1,0 +1,212 @@
+"""Leader takeover and fencing with two real `keycloak-controller run` processes.
+
+Both run as the deploy/default ServiceAccount on one Lease with the default
+lease settings (15 s lease, 10 s renew deadline, 2 s retry), against the shared
+control plane and Keycloak, and log JSON. What each process wrote to Keycloak is
+read back from its own audit trail (runtime/audit.py), which is what proves
+that no two processes wrote at once:
+
+- every write of the new leader starts after the old leader was killed, hence
+  after the last write the old leader could still have had on the wire;
+- the new leader took over no earlier than a full lease duration after the old
+  leader's last renewal (the Lease's renewTime, read after the kill), and the
+  old leader's fence shuts 5 s before that (renew deadline < lease duration);
+- each process's writes carry its own Lease holder identity, and no write of
+  the standby appears before it became leader.
+
+The takeover time (SIGKILL to the new leader's first write) is printed; its
+figure belongs to `bench/leader_takeover.py`, here it has only a failure bound.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from kubernetes import client as k8s
+
+from keycloak_controller.keycloak.client import KeycloakAdmin
+from keycloak_controller.runtime.leaderelection import LeaderElectionConfig
+from tests.support import rbac
+from tests.support.controller_harness import Kube, ReadyRealm, client_object, wait_until
+from tests.support.controller_process import ControllerProcess, LogRecord, parse_time
+from tests.support.controlplane import ControlPlaneEndpoint
+
+CLIENTS = 30
+TIMEOUT = 120.0  # failure bounds only
+DEFAULTS = LeaderElectionConfig("-", "-", "-")  # what the CLI runs with
+LEASE_DURATION = dt.timedelta(seconds=DEFAULTS.lease_duration)
+RENEW_DEADLINE = dt.timedelta(seconds=DEFAULTS.renew_deadline)
+STAMP_SLACK = dt.timedelta(milliseconds=50)
+
+
+@pytest.fixture
+def processes() -> Iterator[list[ControllerProcess]]:
+    started: list[ControllerProcess] = []
+    yield started
+    for process in started:
+        process.kill()
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def read_lease(endpoint: ControlPlaneEndpoint, name: str) -> k8s.V1Lease:
+    api = k8s.CoordinationV1Api(endpoint.api_client())
+    return api.read_namespaced_lease(name, rbac.SYSTEM_NAMESPACE)
+
+
+def renew_time(lease: k8s.V1Lease) -> dt.datetime:
+    renewed = lease.spec.renew_time
+    return renewed if isinstance(renewed, dt.datetime) else parse_time(str(renewed))
+
+
+def client_writes(process: ControllerProcess) -> list[LogRecord]:
+    return [w for w in process.writes() if w["cr_kind"] == "KeycloakClient"]
+
+
+def start_leader_and_standby(
+    endpoint: ControlPlaneEndpoint, ns: str, lease: str, workdir: Path
+) -> tuple[ControllerProcess, ControllerProcess]:
+    identity = rbac.controller_identity(endpoint)
+    first = ControllerProcess(identity, [ns], lease, workdir, "a")
+    wait_until(first.leading, TIMEOUT, f"process a to lead\n{first.tail()}")
+    second = ControllerProcess(identity, [ns], lease, workdir, "b")
+    return first, second
+
+
+def assert_rollout_done(
+    kube: Kube, admin: KeycloakAdmin, realm: ReadyRealm, names: list[str]
+) -> None:
+    ns = realm.namespace
+    for name in names:
+        wait_until(lambda n=name: kube.is_ready("keycloakclients", ns, n), TIMEOUT, f"{name} Ready")
+    for name in names:
+        found = admin.clients.find(realm.realm_name, name)
+        assert found is not None and found.id, name
+        cr = kube.get("keycloakclients", ns, name) or {}
+        assert cr["status"]["clientUuid"] == found.id
+        secret = kube.secret_data(ns, f"{name}-credentials")
+        assert secret is not None, name
+        assert secret["client-secret"] == admin.clients.get_secret(realm.realm_name, found.id).value
+    assert len([c for c in admin.clients.list(realm.realm_name) if c.client_id in names]) == len(
+        names
+    )
+
+
+def test_sigkilled_leader_is_replaced_and_the_two_never_write_at_once(
+    crds: ControlPlaneEndpoint,
+    direct_admin: KeycloakAdmin,
+    unique_name: Callable[[str], str],
+    ready_realm: Callable[..., ReadyRealm],
+    processes: list[ControllerProcess],
+    tmp_path: Path,
+) -> None:
+    kube = Kube(crds)
+    ns = kube.namespace(unique_name("fence"))
+    lease = unique_name("lease")
+    a, b = start_leader_and_standby(crds, ns, lease, tmp_path)
+    processes.extend([a, b])
+    realm = ready_realm(ns)
+    wait_until(lambda: b.alive() and "caches synced" in b.log_path.read_text(), TIMEOUT, "b warm")
+    assert not b.leading()
+
+    names = [f"app-{i:02d}" for i in range(CLIENTS)]
+    for name in names:
+        kube.create("keycloakclients", ns, client_object(name, "realm", name))
+    wait_until(lambda: len(client_writes(a)) >= 3, TIMEOUT, "a writing the clients")
+    a.kill()
+    killed_at = now()
+    last_renewal = renew_time(read_lease(crds, lease))  # a is dead: this is its last one
+    ready_at_kill = sum(kube.is_ready("keycloakclients", ns, n) for n in names)
+
+    wait_until(b.leading, TIMEOUT, f"b to take over\n{b.tail()}")
+    assert_rollout_done(kube, direct_admin, realm, names)
+
+    a_writes, b_writes = a.writes(), b.writes()
+    (took_over,) = b.events("became leader")
+    assert a.identity and b.identity and a.identity != b.identity
+    assert read_lease(crds, lease).spec.holder_identity == b.identity
+    # Each process writes as its own Lease identity, and only while it leads.
+    assert a_writes and {w["leader"] for w in a_writes} == {a.identity}
+    assert b_writes and {w["leader"] for w in b_writes} == {b.identity}
+    assert all(w.at >= took_over.at for w in b_writes)
+    # The old leader's writes, whatever was still on the wire, ended when it died;
+    # every write of the new one started after that.
+    assert max(r.at for r in a.records()) <= killed_at
+    assert min(w.at for w in b_writes) > killed_at
+    # The lease held: b led no earlier than a lease duration after a's last renewal,
+    # and a never started a write after its own renew deadline.
+    assert took_over.at >= last_renewal + LEASE_DURATION
+    assert all(w.at < last_renewal + RENEW_DEADLINE for w in a_writes)
+    # The rollout really was in flight: b finished it, with writes of its own.
+    assert client_writes(b), "a had finished the rollout before it was killed"
+    assert all(w["change"] and w["cr_namespace"] == ns for w in client_writes(a) + client_writes(b))
+
+    first_write = min(w.at for w in b_writes)
+    print(
+        f"\ntakeover: SIGKILL -> b leads {(took_over.at - killed_at).total_seconds():.2f}s, "
+        f"-> b's first Keycloak write {(first_write - killed_at).total_seconds():.2f}s; "
+        f"{ready_at_kill}/{CLIENTS} clients were Ready at the kill, a wrote {len(a_writes)}, "
+        f"b wrote {len(b_writes)}"
+    )
+
+
+def test_a_leader_whose_lease_is_taken_stops_writing_before_it_could_expire(
+    crds: ControlPlaneEndpoint,
+    direct_admin: KeycloakAdmin,
+    unique_name: Callable[[str], str],
+    ready_realm: Callable[..., ReadyRealm],
+    processes: list[ControllerProcess],
+    tmp_path: Path,
+) -> None:
+    """The Lease is handed to another identity by hand while the leader is mid-rollout."""
+    kube = Kube(crds)
+    ns = kube.namespace(unique_name("fence"))
+    lease = unique_name("lease")
+    a, b = start_leader_and_standby(crds, ns, lease, tmp_path)
+    processes.extend([a, b])
+    realm = ready_realm(ns)
+
+    names = [f"app-{i:02d}" for i in range(CLIENTS)]
+    for name in names:
+        kube.create("keycloakclients", ns, client_object(name, "realm", name))
+    wait_until(lambda: len(client_writes(a)) >= 3, TIMEOUT, "a writing the clients")
+    coordination = k8s.CoordinationV1Api(crds.api_client())
+    taken = read_lease(crds, lease)
+    assert taken.spec.holder_identity == a.identity
+    # Replace a's record at the resourceVersion read, so a's last renewal is the one we
+    # replaced; a conflict (a renewed in between) fails the test instead of guessing.
+    taken.spec.holder_identity = "someone-else"
+    edited_at = now()  # before the write, so every "after the edit" below is conservative
+    coordination.replace_namespaced_lease(lease, rbac.SYSTEM_NAMESPACE, taken)
+    last_renewal = renew_time(taken)
+
+    wait_until(lambda: not a.alive(), TIMEOUT, f"a to give up\n{a.tail()}")
+    exited_at = now()
+    assert a.process.returncode == 1  # loss of leadership ends the process
+    lost = a.events("leader election lost")
+    assert lost and lost[0].at < last_renewal + LEASE_DURATION
+    assert exited_at < last_renewal + LEASE_DURATION, "a outlived the lease it held"
+    a_writes = a.writes()
+    assert a_writes and all(w.at < last_renewal + RENEW_DEADLINE for w in a_writes)
+    # Nothing started once it knew (a record is stamped just after its fence check).
+    assert all(w.at < lost[0].at + STAMP_SLACK for w in a_writes)
+    late = [w for w in a_writes if w.at > edited_at]
+    print(
+        f"\nfence: the Lease was taken {(edited_at - last_renewal).total_seconds():.2f}s after "
+        f"a's last renewal; a saw it {(lost[0].at - edited_at).total_seconds():.2f}s later and "
+        f"exited {(exited_at - edited_at).total_seconds():.2f}s after the edit; {len(late)} of "
+        f"its {len(a_writes)} writes started after the edit (in the same reconcile or retry "
+        "round it was in)"
+    )
+
+    # The standby waits out the stranger's lease, then finishes the rollout.
+    wait_until(b.leading, TIMEOUT, f"b to take over\n{b.tail()}")
+    (took_over,) = b.events("became leader")
+    assert took_over.at >= edited_at + LEASE_DURATION
+    assert all(w.at > exited_at for w in b.writes())
+    assert_rollout_done(kube, direct_admin, realm, names)

@@ -2,13 +2,21 @@
 
 Result handling, exactly controller-runtime's `reconcileHandler` (`done` always follows):
 
-| outcome                 | queue action                     | result label    |
-|-------------------------|----------------------------------|-----------------|
-| raised TerminalError    | forget, no requeue               | error           |
-| raised anything else    | add_rate_limited (Result ignored)| error           |
-| requeue_after > 0       | forget, then add_after           | requeue_after   |
-| requeue                 | add_rate_limited                 | requeue         |
-| otherwise               | forget                           | success         |
+| outcome                 | queue action                           | result label  |
+|-------------------------|----------------------------------------|---------------|
+| raised TerminalError    | forget, no requeue                     | error         |
+| raised anything else    | add_rate_limited, same priority        | error         |
+|                         | (Result ignored)                       |               |
+| requeue_after > 0       | forget, then add_after at low priority | requeue_after |
+| requeue                 | add_rate_limited, same priority        | requeue       |
+| otherwise               | forget                                 | success       |
+
+Priorities (see `workqueue`): a retry keeps the priority its key was handed out
+at, as controller-runtime's `reconcileHandler` does. `requeue_after` differs
+from controller-runtime on purpose: here it is the periodic resync (the
+skeleton's only use of it), and a resync is low priority, as controller-runtime
+gives its informer resyncs; an edit that arrives meanwhile is added at normal
+priority and promotes the key.
 
 A reconcile that raises never kills its worker (controller-runtime's RecoverPanic).
 A 409 Conflict from the apiserver is the expected loss of an optimistic-lock
@@ -30,7 +38,7 @@ from .logging import get_logger, reconcile_context
 from .metrics import Metrics
 from .ratelimit import RateLimiter
 from .reconcile import Reconciler, Request, Result, TerminalError
-from .workqueue import RateLimitingQueue
+from .workqueue import LOW_PRIORITY, NORMAL_PRIORITY, RateLimitingQueue
 
 log = get_logger(__name__)
 
@@ -124,16 +132,19 @@ class Controller:
 
     def _worker(self) -> None:
         while not self._stopping.is_set():
-            request = self.queue.get()
-            if request is None:
+            got = self.queue.get_with_priority()
+            if got is None:
                 return
+            request, priority = got
             try:
-                self.process(request)
+                self.process(request, priority)
             finally:
                 self.queue.done(request)
 
-    def process(self, request: Request) -> None:
-        """Run one reconcile and apply the result table; never raises."""
+    def process(self, request: Request, priority: int = NORMAL_PRIORITY) -> None:
+        """Run one reconcile and apply the result table; never raises.
+
+        `priority` is the one `request` was queued at; retries keep it."""
         name = self.name
         with self._active_lock:
             self._active += 1
@@ -142,7 +153,7 @@ class Controller:
         reconcile_id = str(uuid.uuid4())
         try:
             with reconcile_context(name, request.key, reconcile_id):
-                self._reconcile_and_requeue(request)
+                self._reconcile_and_requeue(request, priority)
         finally:
             self.metrics.reconcile_time_seconds.labels(controller=name).observe(
                 time.monotonic() - started
@@ -151,7 +162,7 @@ class Controller:
                 self._active -= 1
                 self.metrics.active_workers.labels(controller=name).set(self._active)
 
-    def _reconcile_and_requeue(self, request: Request) -> None:
+    def _reconcile_and_requeue(self, request: Request, priority: int) -> None:
         name = self.name
         try:
             result = self.reconciler.reconcile(request)
@@ -163,7 +174,7 @@ class Controller:
             log.error("reconcile failed terminally; not requeued", error=str(error))
             return
         except Exception as error:
-            self.queue.add_rate_limited(request)
+            self.queue.add_rate_limited(request, priority)
             self.metrics.reconcile_errors_total.labels(controller=name).inc()
             self.metrics.reconcile_total.labels(controller=name, result="error").inc()
             if is_conflict(error):
@@ -182,17 +193,17 @@ class Controller:
             return
         if not isinstance(result, Result):
             # A reconciler bug, not a transient failure: report it and back off.
-            self.queue.add_rate_limited(request)
+            self.queue.add_rate_limited(request, priority)
             self.metrics.reconcile_errors_total.labels(controller=name).inc()
             self.metrics.reconcile_total.labels(controller=name, result="error").inc()
             log.error("reconcile returned a non-Result", returned=repr(result))
             return
         if result.requeue_after > 0:
             self.queue.forget(request)
-            self.queue.add_after(request, result.requeue_after)
+            self.queue.add_after(request, result.requeue_after, LOW_PRIORITY)
             self.metrics.reconcile_total.labels(controller=name, result="requeue_after").inc()
         elif result.requeue:
-            self.queue.add_rate_limited(request)
+            self.queue.add_rate_limited(request, priority)
             self.metrics.reconcile_total.labels(controller=name, result="requeue").inc()
         else:
             self.queue.forget(request)

@@ -6,6 +6,14 @@
   the old and the new object.
 - `EnqueueRequestsFromMapFunc`: any mapping, typically an index lookup for
   cross-namespace references ("which realms does this Secret feed").
+
+Every handler tells the queue a priority, as controller-runtime's handlers do
+(`pkg/handler/eventhandler.go`): `LOW_PRIORITY` for an add from the informer's
+initial list and for an update whose resourceVersion did not change (a resync
+re-delivery, or a relist that found the object as it was); `NORMAL_PRIORITY`
+for everything a user or another component did: watched adds and updates,
+deletes, and adds seen by a relist. Owners and mapped objects get the priority
+of the event that woke them.
 """
 
 from __future__ import annotations
@@ -15,10 +23,11 @@ from typing import Protocol
 
 from .objects import KubeObject
 from .reconcile import Request
+from .workqueue import LOW_PRIORITY, NORMAL_PRIORITY
 
 
 class RequestSink(Protocol):
-    def add(self, key: Request) -> None: ...
+    def add(self, key: Request, priority: int = NORMAL_PRIORITY) -> None: ...
 
 
 MapFunc = Callable[[KubeObject], Iterable[Request]]
@@ -31,17 +40,34 @@ class _MappingHandler:
     def requests(self, obj: KubeObject) -> Iterable[Request]:
         raise NotImplementedError
 
-    def on_add(self, obj: KubeObject) -> None:
+    def on_add(self, obj: KubeObject, is_initial_list: bool = False) -> None:
+        priority = LOW_PRIORITY if is_initial_list else NORMAL_PRIORITY
         for request in self.requests(obj):
-            self.queue.add(request)
+            self._add(request, priority)
 
     def on_update(self, old: KubeObject, new: KubeObject) -> None:
+        priority = update_priority(old, new)
         for request in {*self.requests(old), *self.requests(new)}:
-            self.queue.add(request)
+            self._add(request, priority)
 
     def on_delete(self, obj: KubeObject) -> None:
         for request in self.requests(obj):
+            self._add(request, NORMAL_PRIORITY)
+
+    def _add(self, request: Request, priority: int) -> None:
+        # A normal add is a plain `add(key)`, so a sink that knows no priorities
+        # (a test's list) still sees every user-visible event.
+        if priority == NORMAL_PRIORITY:
             self.queue.add(request)
+        else:
+            self.queue.add(request, priority)
+
+
+def update_priority(old: KubeObject, new: KubeObject) -> int:
+    """Low for a re-delivery of what the cache already had (the same resourceVersion);
+    an object without one (never from the apiserver) counts as changed."""
+    unchanged = bool(new.resource_version) and old.resource_version == new.resource_version
+    return LOW_PRIORITY if unchanged else NORMAL_PRIORITY
 
 
 class EnqueueRequestForObject(_MappingHandler):
@@ -67,12 +93,12 @@ class EnqueueRequestForOwner(_MappingHandler):
         self.owner_namespaced = owner_namespaced
         self.on_create = on_create
 
-    def on_add(self, obj: KubeObject) -> None:
+    def on_add(self, obj: KubeObject, is_initial_list: bool = False) -> None:
         # on_create=False: children are created by their owner's reconcile, which
         # already knows what it wrote; waking the owner for its own create costs a
         # whole extra reconcile per child. Updates and deletes still wake it.
         if self.on_create:
-            super().on_add(obj)
+            super().on_add(obj, is_initial_list)
 
     def requests(self, obj: KubeObject) -> Iterable[Request]:
         namespace = obj.namespace if self.owner_namespaced else ""

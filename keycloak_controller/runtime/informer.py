@@ -13,15 +13,24 @@ Semantics copied from client-go `tools/cache/reflector.go`:
   bookmark interval, so a silently dead connection is noticed and replaced.
 
 Handlers run on the reflector's thread, in event order; they must only enqueue.
+
+A handler learns which adds come from a reflector's first list (client-go's and
+controller-runtime's `isInInitialList`) if its `on_add` takes an
+`is_initial_list` keyword, as the runtime's handlers do, so it can queue them at
+low priority; a handler with a plain `on_add(obj)` is called as before. Adds
+found by a later relist are not initial: they are objects created meanwhile.
+Resyncs re-deliver `update(obj, obj)`, relists `update(cached, listed)`; an
+unchanged resourceVersion tells a handler that nothing happened.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import random
 import threading
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import urllib3
 
@@ -45,6 +54,18 @@ class EventHandler(Protocol):
     def on_update(self, old: KubeObject, new: KubeObject) -> None: ...
     def on_delete(self, obj: KubeObject) -> None:
         """`obj` is the last state seen; after a relist it may be stale."""
+
+
+class InitialListAwareHandler(EventHandler, Protocol):
+    def on_add(self, obj: KubeObject, is_initial_list: bool = False) -> None: ...
+
+
+def _takes_initial_list(handler: EventHandler) -> bool:
+    try:
+        parameters = inspect.signature(handler.on_add).parameters
+    except (TypeError, ValueError):
+        return False
+    return "is_initial_list" in parameters
 
 
 class ExpiredError(Exception):
@@ -88,6 +109,7 @@ class Informer:
         self.transform = transform
         self.indexer = Indexer()
         self._handlers: list[EventHandler] = []
+        self._initial_list_aware: list[bool] = []  # per handler: on_add takes the flag
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         scopes: list[str | None] = list(namespaces) if namespaces is not None else [None]
@@ -110,6 +132,7 @@ class Informer:
     def add_event_handler(self, handler: EventHandler) -> None:
         """Register before `start`; objects already cached are not replayed."""
         self._handlers.append(handler)
+        self._initial_list_aware.append(_takes_initial_list(handler))
 
     def add_index(self, name: str, func: IndexFunc) -> None:
         self.indexer.add_index(name, func)
@@ -167,10 +190,16 @@ class Informer:
         return KubeObject(self.transform(raw) if self.transform is not None else raw)
 
     # Dispatch; a handler that raises must not kill the reflector.
-    def _dispatch_upsert(self, old: KubeObject | None, new: KubeObject) -> None:
-        for handler in self._handlers:
+    def _dispatch_upsert(
+        self, old: KubeObject | None, new: KubeObject, *, is_initial_list: bool = False
+    ) -> None:
+        for handler, aware in zip(self._handlers, self._initial_list_aware, strict=True):
             try:
-                if old is None:
+                if old is None and aware:
+                    cast(InitialListAwareHandler, handler).on_add(
+                        new, is_initial_list=is_initial_list
+                    )
+                elif old is None:
                     handler.on_add(new)
                 else:
                     handler.on_update(old, new)
@@ -261,12 +290,13 @@ class _Reflector:
     def _list_and_replace(self, rv: str) -> None:
         items, list_rv = self._paged_list(rv)
         inf = self.informer
+        initial = not self.synced.is_set()  # this reflector's first list
         seen: set[str] = set()
         for raw in items:
             obj = inf._wrap(raw)
             seen.add(obj.key)
             old = inf.indexer.upsert(obj)
-            inf._dispatch_upsert(old, obj)
+            inf._dispatch_upsert(old, obj, is_initial_list=initial)
         for key in inf.indexer.keys_in_namespace(self.namespace):
             if key not in seen:
                 gone = inf.indexer.delete(key)

@@ -1,23 +1,43 @@
-"""A work queue with client-go's concurrency contract (`util/workqueue`).
+"""A priority work queue with client-go's concurrency contract (`util/workqueue`).
+
+The ordering follows controller-runtime's priority queue
+(`pkg/controller/priorityqueue`): every key carries an integer priority, higher
+first, FIFO within one priority. `NORMAL_PRIORITY` (0) is the default of every
+add; `LOW_PRIORITY` (-100, controller-runtime's `handler.LowPriority`) is what the
+event handlers give the informer's initial list and unchanged re-deliveries
+(resyncs, relists), and what the controller gives a periodic resync, so that an
+edit made during a cold start or a resync wave is worked before the wave.
 
 Contract, exactly:
-- `add(k)`: ignored after shutdown. If `k` is dirty it is a no-op. Otherwise `k`
-  becomes dirty and is pushed to the FIFO unless it is processing; then the push
-  is deferred to `done(k)`.
-- `get()`: blocks for a key, moves it from dirty to processing. It returns keys
-  still queued after shutdown (that is the drain) and `None` once the queue is
-  shut down and empty.
-- `done(k)`: removes `k` from processing and pushes it if it became dirty.
+- `add(k, priority=NORMAL_PRIORITY)`: ignored after shutdown. If `k` is dirty it
+  is not queued twice; a higher priority **promotes** it: it moves to the end of
+  the new priority's FIFO (controller-runtime's rule, so FIFO holds within each
+  priority); a lower or equal one changes nothing. Otherwise `k` becomes dirty at
+  `priority` and is queued unless it is processing; then the push is deferred
+  to `done(k)`.
+- `get()`: blocks for the first key of the highest priority that has one, and
+  moves it from dirty to processing. It returns keys still queued after
+  shutdown (that is the drain) and `None` once the queue is shut down and empty.
+  `get_with_priority()` is the same and also returns the priority the key was
+  queued at, so the caller can requeue a retry at that priority.
+- `done(k)`: removes `k` from processing and, if it became dirty meanwhile,
+  queues it at the end of its (highest) dirty priority.
   Every `get` must be paired with exactly one `done`, or a drain blocks.
 - So no key is ever held by two workers, and any number of adds during
-  processing collapse into one more pass.
-- `add_after(k, d)`: `d <= 0` is `add`; otherwise `k` waits in a heap until its
-  ready time, which a later `add_after` can only move earlier.
-- `add_rate_limited(k)` is `add_after(k, limiter.when(k))`; `forget(k)` clears the
-  failure history only (still call `done`); `num_requeues(k)` reads it.
+  processing collapse into one more pass, whatever their priorities.
+- `add_after(k, d, priority=NORMAL_PRIORITY)`: `d <= 0` is `add`; otherwise `k`
+  waits in a heap until its ready time, which a later `add_after` can only move
+  earlier; the waiting key keeps the highest priority it was given. When it
+  comes due it is added at that priority (so it may promote a queued key).
+- `add_rate_limited(k, priority=NORMAL_PRIORITY)` is
+  `add_after(k, limiter.when(k), priority)`; `forget(k)` clears the failure
+  history only (still call `done`); `num_requeues(k)` reads it.
+- `len(q)` counts queued keys of every priority; `depth_by_priority()` splits it.
 
 All state sits under one lock. Delayed keys are promoted by whichever thread is
 blocked in `get`, so the queue owns no thread of its own and none can leak.
+Each priority is an insertion-ordered dict, so add, promotion and get are O(1);
+there are only ever a few priorities, so finding the highest is a max over them.
 """
 
 from __future__ import annotations
@@ -25,7 +45,6 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
-from collections import deque
 from collections.abc import Hashable
 from typing import Generic, Protocol, TypeVar
 
@@ -36,6 +55,10 @@ K = TypeVar("K", bound=Hashable)
 
 # client-go's delaying queue wakes at least this often, so a stuck heap recovers.
 MAX_WAIT = 10.0
+
+# controller-runtime's values: the default, and `handler.LowPriority`.
+NORMAL_PRIORITY = 0
+LOW_PRIORITY = -100
 
 
 class QueueMetricsSink(Protocol):
@@ -60,7 +83,8 @@ class _NoMetrics:
 
 
 class RateLimitingQueue(Generic[K]):
-    """FIFO + dirty/processing sets + delaying heap + rate limiter, like client-go's stack."""
+    """Per-priority FIFOs + dirty/processing sets + delaying heap + rate limiter,
+    like client-go's stack with controller-runtime's priorities."""
 
     def __init__(
         self,
@@ -75,40 +99,67 @@ class RateLimitingQueue(Generic[K]):
         lock = threading.Lock()
         self._cond = threading.Condition(lock)  # getters wait here: "a key may be ready"
         self._idle = threading.Condition(lock)  # drains wait here: "nothing processing"
-        self._fifo: deque[K] = deque()
-        self._dirty: set[K] = set()
+        # priority -> keys queued at it, in FIFO order; only non-empty priorities.
+        self._levels: dict[int, dict[K, None]] = {}
+        self._queued = 0
+        self._dirty: dict[K, int] = {}  # dirty key -> the priority it will be queued at
         self._processing: set[K] = set()
         self._added_at: dict[K, float] = {}  # first add, for queue duration
         self._started_at: dict[K, float] = {}  # get time, for work duration
         self._waiting: list[tuple[float, int, K]] = []  # heap of (ready_at, seq, key)
         self._ready_at: dict[K, float] = {}
+        self._waiting_priority: dict[K, int] = {}
         self._seq = itertools.count()
         self._shutting_down = False
 
     # --- plain queue -------------------------------------------------------------
 
-    def add(self, key: K) -> None:
+    def add(self, key: K, priority: int = NORMAL_PRIORITY) -> None:
         with self._cond:
-            self._add_locked(key)
+            self._add_locked(key, priority)
 
-    def _add_locked(self, key: K) -> None:
-        if self._shutting_down or key in self._dirty:
+    def _add_locked(self, key: K, priority: int) -> None:
+        if self._shutting_down:
             return
-        self._dirty.add(key)
+        current = self._dirty.get(key)
+        if current is not None:
+            if priority > current:
+                self._dirty[key] = priority
+                if key not in self._processing:  # queued: move it to the new priority's end
+                    self._unqueue_locked(key, current)
+                    self._queue_locked(key, priority)
+            return
+        self._dirty[key] = priority
         self._added_at.setdefault(key, self._clock.monotonic())
         if key in self._processing:
             return
-        self._fifo.append(key)
-        self._metrics.added(len(self._fifo))
+        self._queue_locked(key, priority)
+        self._metrics.added(self._queued)
         self._cond.notify()
+
+    def _queue_locked(self, key: K, priority: int) -> None:
+        self._levels.setdefault(priority, {})[key] = None
+        self._queued += 1
+
+    def _unqueue_locked(self, key: K, priority: int) -> None:
+        level = self._levels[priority]
+        del level[key]
+        if not level:
+            del self._levels[priority]
+        self._queued -= 1
 
     def get(self, timeout: float | None = None) -> K | None:
         """The next key, or None on shutdown (or when `timeout` elapses with nothing ready)."""
+        got = self.get_with_priority(timeout)
+        return None if got is None else got[0]
+
+    def get_with_priority(self, timeout: float | None = None) -> tuple[K, int] | None:
+        """Like `get`, with the priority the key was queued at."""
         deadline = None if timeout is None else self._clock.monotonic() + timeout
         with self._cond:
             while True:
                 wait = self._promote_due_locked()
-                if self._fifo:
+                if self._queued:
                     break
                 if self._shutting_down:
                     return None
@@ -118,13 +169,16 @@ class RateLimitingQueue(Generic[K]):
                         return None
                     wait = min(wait, remaining)
                 self._cond.wait(wait)
-            key = self._fifo.popleft()
+            priority = max(self._levels)
+            level = self._levels[priority]
+            key = next(iter(level))
+            self._unqueue_locked(key, priority)
             now = self._clock.monotonic()
             self._processing.add(key)
-            self._dirty.discard(key)
+            del self._dirty[key]
             self._started_at[key] = now
-            self._metrics.got(len(self._fifo), now - self._added_at.pop(key, now))
-            return key
+            self._metrics.got(self._queued, now - self._added_at.pop(key, now))
+            return key, priority
 
     def done(self, key: K) -> None:
         with self._cond:
@@ -132,28 +186,36 @@ class RateLimitingQueue(Generic[K]):
             started = self._started_at.pop(key, None)
             if started is not None:
                 self._metrics.done(self._clock.monotonic() - started)
-            if key in self._dirty:
-                self._fifo.append(key)
-                self._metrics.added(len(self._fifo))
+            priority = self._dirty.get(key)
+            if priority is not None:
+                self._queue_locked(key, priority)
+                self._metrics.added(self._queued)
                 self._cond.notify()
             if not self._processing:
                 self._idle.notify_all()
 
     def __len__(self) -> int:
         with self._cond:
-            return len(self._fifo)
+            return self._queued
+
+    def depth_by_priority(self) -> dict[int, int]:
+        """Queued keys per priority (priorities with none are left out)."""
+        with self._cond:
+            return {priority: len(level) for priority, level in self._levels.items()}
 
     # --- delaying ----------------------------------------------------------------
 
-    def add_after(self, key: K, delay: float) -> None:
+    def add_after(self, key: K, delay: float, priority: int = NORMAL_PRIORITY) -> None:
         with self._cond:
             if self._shutting_down:
                 return
             self._metrics.retried()
             if delay <= 0:
-                self._add_locked(key)
+                self._add_locked(key, priority)
                 return
             ready_at = self._clock.monotonic() + delay
+            waiting = self._waiting_priority.get(key)
+            self._waiting_priority[key] = priority if waiting is None else max(waiting, priority)
             current = self._ready_at.get(key)
             if current is not None and current <= ready_at:
                 return  # only ever move earlier
@@ -174,7 +236,7 @@ class RateLimitingQueue(Generic[K]):
                 return min(ready_at - now, MAX_WAIT)
             heapq.heappop(self._waiting)
             del self._ready_at[key]
-            self._add_locked(key)
+            self._add_locked(key, self._waiting_priority.pop(key, NORMAL_PRIORITY))
         return MAX_WAIT
 
     def promote_due(self) -> None:
@@ -188,8 +250,8 @@ class RateLimitingQueue(Generic[K]):
 
     # --- rate limiting -----------------------------------------------------------
 
-    def add_rate_limited(self, key: K) -> None:
-        self.add_after(key, self._limiter.when(key))
+    def add_rate_limited(self, key: K, priority: int = NORMAL_PRIORITY) -> None:
+        self.add_after(key, self._limiter.when(key), priority)
 
     def forget(self, key: K) -> None:
         self._limiter.forget(key)
@@ -217,6 +279,7 @@ class RateLimitingQueue(Generic[K]):
             self._shutting_down = True
             self._waiting.clear()
             self._ready_at.clear()
+            self._waiting_priority.clear()
             self._cond.notify_all()
 
     def shutdown_with_drain(self, timeout: float | None = None) -> bool:

@@ -12,14 +12,17 @@ from keycloak_controller.runtime.handler import (
 from keycloak_controller.runtime.objects import KubeObject
 from keycloak_controller.runtime.reconcile import Request
 from keycloak_controller.runtime.store import Indexer
+from keycloak_controller.runtime.workqueue import NORMAL_PRIORITY
 
 
 class Sink:
     def __init__(self) -> None:
         self.added: list[Request] = []
+        self.priorities: list[int] = []
 
-    def add(self, key: Request) -> None:
+    def add(self, key: Request, priority: int = NORMAL_PRIORITY) -> None:
         self.added.append(key)
+        self.priorities.append(priority)
 
 
 def obj(

@@ -153,7 +153,7 @@ def external_url(cr: Keycloak) -> str | None:
     return None
 
 
-def _owner(cr: Keycloak, uid: str) -> list[JSON]:
+def owner_references(cr: Keycloak, uid: str) -> list[JSON]:
     return [
         {
             "apiVersion": cr.api_version,
@@ -171,7 +171,7 @@ def _meta(cr: Keycloak, uid: str, name: str, **extra: Any) -> JSON:
         "name": name,
         "namespace": cr.metadata.namespace,
         "labels": labels(cr.metadata.name),
-        "ownerReferences": _owner(cr, uid),
+        "ownerReferences": owner_references(cr, uid),
         **extra,
     }
 

@@ -26,7 +26,7 @@ from keycloak_controller.runtime.kubeapi import ApiException, KubeApi
 from keycloak_controller.runtime.objects import SECRETS, STATEFULSETS, KubeObject, ResourceKind
 
 from . import managed_render as render
-from .kube import controlled_by, write_owned_secret
+from .kube import controlled_by
 from .plan import Plan, Target, Verb
 from .reasons import INVALID_SPEC, NOT_GRANTED, SECRET_NOT_FOUND, Problem
 from .secrets import SecretReader
@@ -227,18 +227,10 @@ class ManagedWorkload:
         plan = Plan()
         ns, name = cr.metadata.namespace, cr.metadata.name
         if not workload.admin_secret_exists:
-            owner = _owner_object(cr, uid)
             plan.add(
                 f"Secret {workload.inputs.admin_secret}",
                 Verb.CREATE,
-                lambda: write_owned_secret(
-                    self.api,
-                    ns,
-                    workload.inputs.admin_secret,
-                    {"username": render.ADMIN_USERNAME, "password": secrets.token_urlsafe(24)},
-                    owner,
-                    None,
-                ),
+                functools.partial(self.create_admin_secret, cr, uid, workload.inputs.admin_secret),
                 target=Target.KUBERNETES,
             )
         rendered = render.render(cr, uid, workload.inputs)
@@ -260,6 +252,30 @@ class ManagedWorkload:
                     target=Target.KUBERNETES,
                 )
         return plan
+
+    def create_admin_secret(self, cr: Keycloak, uid: str, name: str) -> None:
+        """Made once: Keycloak creates the admin from it on its first start, so an
+        existing Secret (a cache that lagged behind our own create) is never replaced."""
+        body = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "Opaque",
+            "metadata": {
+                "name": name,
+                "namespace": cr.metadata.namespace,
+                "labels": render.labels(cr.metadata.name),
+                "ownerReferences": render.owner_references(cr, uid),
+            },
+            "stringData": {
+                "username": render.ADMIN_USERNAME,
+                "password": secrets.token_urlsafe(24),
+            },
+        }
+        try:
+            self.api.request("POST", SECRETS.collection_path(cr.metadata.namespace), body=body)
+        except ApiException as error:
+            if error.status != 409:
+                raise _apply_problem(SECRETS, name, error) from None
 
     def read_rollout(self, cr: Keycloak) -> Rollout:
         return read_rollout(self._get(STATEFULSETS, cr.metadata.namespace, cr.metadata.name))
@@ -323,16 +339,6 @@ class ManagedWorkload:
             if error.status == 403:
                 raise _apply_problem(kind, name, error) from None
             raise
-
-
-def _owner_object(cr: Keycloak, uid: str) -> KubeObject:
-    return KubeObject(
-        {
-            "apiVersion": cr.api_version,
-            "kind": "Keycloak",
-            "metadata": {"name": cr.metadata.name, "namespace": cr.metadata.namespace, "uid": uid},
-        }
-    )
 
 
 def _apply_problem(kind: ResourceKind, name: str, error: ApiException) -> Problem:

@@ -1,6 +1,9 @@
 """A realm with every section and setting populated makes zero Keycloak writes on its
 second pass, on every Keycloak version (organizations only on 26+: 24 has none,
-and on 25 see the note in the test)."""
+and on 25 see the note in the test). The login sections (flows and bindings, an
+identity provider with a Secret-sourced secret and a mapper, LDAP federation, key
+providers, client policies) run beside part 1's, so sections that keep records in
+the realm's attributes are seen not to undo each other."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from tests.support.controller_harness import (
 )
 from tests.support.controlplane import ControlPlaneEndpoint
 from tests.support.keycloak_server import KeycloakEndpoint
+from tests.support.ldap_server import LdapEndpoint
 
 TIMEOUT = 120.0
 
@@ -67,15 +71,84 @@ SECTIONS: dict[str, Any] = {
 }
 
 
+def login_sections(ldap: LdapEndpoint) -> dict[str, Any]:
+    """Part 2 of the realm; the Secrets `idp` (key `secret`) and `ldap` (`password`)."""
+    ldap_provider = {
+        "name": "corp",
+        "connectionUrl": ldap.url,
+        "bindDn": ldap.admin_dn,
+        "bindCredentialSecretRef": {"name": "ldap", "key": "password"},
+        "usersDn": ldap.people_dn,
+        "vendor": "other",
+        "editMode": "READ_ONLY",
+        "usernameAttribute": "uid",
+        "rdnAttribute": "uid",
+        "uuidAttribute": "entryUUID",
+        "userObjectClasses": ["inetOrgPerson", "organizationalPerson"],
+        "mappers": [
+            {
+                "name": "username",
+                "userAttribute": {"userModelAttribute": "username", "ldapAttribute": "uid"},
+            }
+        ],
+    }
+    return {
+        "authenticationFlows": [
+            {"alias": "complete grant", "copyOf": "direct grant"},
+            {"alias": "complete first login", "copyOf": "first broker login"},
+        ],
+        "flowBindings": {"directGrant": "complete grant"},
+        "identityProviders": [
+            {
+                "alias": "corp-sso",
+                "providerId": "oidc",
+                "firstBrokerLoginFlowAlias": "complete first login",
+                "oidc": {
+                    "authorizationUrl": "https://sso.example.test/auth",
+                    "tokenUrl": "https://sso.example.test/token",
+                    "clientId": "keycloak",
+                    "clientSecretRef": {"name": "idp", "key": "secret"},
+                },
+                "mappers": [
+                    {"name": "viewers", "hardcodedRole": {"role": "viewer"}},
+                ],
+            }
+        ],
+        "userFederation": {"ldap": [ldap_provider]},
+        "keyProviders": [{"name": "hmac-extra", "hmacGenerated": {"algorithm": "HS384"}}],
+        "clientPolicies": {
+            "profiles": [
+                {
+                    "name": "pkce-required",
+                    "executors": [
+                        {"executor": "pkce-enforcer", "configuration": {"auto-configure": False}}
+                    ],
+                }
+            ],
+            "policies": [
+                {
+                    "name": "pkce-everywhere",
+                    "enabled": False,
+                    "conditions": [{"condition": "any-client", "configuration": {}}],
+                    "profiles": ["pkce-required"],
+                }
+            ],
+        },
+    }
+
+
 def test_a_complete_realm_makes_no_writes_on_its_second_pass(
     crds: ControlPlaneEndpoint,
     keycloak_any_version: KeycloakEndpoint,
+    ldap: LdapEndpoint,
     unique_name: Callable[[str], str],
     ready_realm: Callable[..., ReadyRealm],
 ) -> None:
     endpoint = keycloak_any_version
     kube = Kube(crds)
     ns = kube.namespace(unique_name("complete"))
+    kube.secret(ns, "idp", {"secret": "complete-realm-idp-secret"})
+    kube.secret(ns, "ldap", {"password": ldap.admin_password})
     with (
         KeycloakAdmin.with_password(
             endpoint.base_url, endpoint.admin_username, endpoint.admin_password
@@ -88,6 +161,7 @@ def test_a_complete_realm_makes_no_writes_on_its_second_pass(
         spec: dict[str, Any] = {
             **SETTINGS,
             **SECTIONS,
+            **login_sections(ldap),
             "defaultClientScopes": sorted(defaults | {"tier"}),
             "optionalClientScopes": sorted(optional),
         }
@@ -109,6 +183,8 @@ def test_a_complete_realm_makes_no_writes_on_its_second_pass(
         wait_until(lambda: kube.is_ready("keycloakrealms", ns, "realm"), TIMEOUT, "Ready")
         assert admin.realms.localization_texts(realm, "de") == {"loginAccountTitle": "Willkommen"}
         assert "tier" in {s.name for s in admin.client_scopes.realm_defaults(realm)}
+        assert admin.realms.get(realm).direct_grant_flow == "complete grant"
+        assert [p.alias for p in admin.identity_providers.list(realm)] == ["corp-sso"]
 
         # The second pass, and the 2 s resyncs after it, write nothing at all.
         wait_idle(manager, TIMEOUT)

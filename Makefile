@@ -28,6 +28,7 @@ venv: $(VENV)/.installed ## Python virtual environment with runtime and dev depe
 provision: ## Build kube-apiserver/etcd/kubectl and fetch every pinned Keycloak (cached)
 	bash hack/build-k8s.sh
 	bash hack/build-kwok.sh
+	bash hack/build-gitops-readers.sh
 	bash hack/fetch-postgres.sh
 	bash hack/fetch-keycloak.sh
 	bash hack/fetch-slapd.sh

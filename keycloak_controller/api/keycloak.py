@@ -201,7 +201,7 @@ class ManagedStatus(StatusModel):
     upgrade: str | None = Field(
         default=None,
         description=(
-            "Set while a major-version change is recreating the cluster (no mixed versions), "
+            "Set while a Keycloak version change is recreating the cluster (no mixed versions), "
             "e.g. 'recreating: 25 -> 26'."
         ),
     )

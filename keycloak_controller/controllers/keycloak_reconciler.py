@@ -7,8 +7,8 @@ the server.
 
 Managed mode first runs the workload (managed_workload.py): apply the rendered
 objects, read the StatefulSet's rollout, and connect only once the rollout is
-complete, so Ready means "rolled out and the Admin API answers". A major
-version change recreates (Reconciling, reason Upgrading); a spec that cannot
+complete, so Ready means "rolled out and the Admin API answers". A version
+change recreates (Reconciling, reason Upgrading); a spec that cannot
 work (a missing database Secret) is Stalled with the reason.
 
 On delete the finalizer waits only while realms on this server are being
@@ -211,7 +211,7 @@ def managed_waiting(workload: Workload, rollout: Rollout) -> Outcome | None:
         return Outcome(
             False,
             UPGRADING,
-            f"major version change {workload.upgrading_from} -> {workload.inputs.version}: "
+            f"version change {workload.upgrading_from} -> {workload.inputs.version}: "
             f"recreating, no mixed-version cluster; {rollout.current} old pod(s) still "
             "running, the new version starts when none is left",
         )

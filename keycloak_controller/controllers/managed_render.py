@@ -75,10 +75,10 @@ class Inputs:
     adapter: VersionAdapter
     database: DatabaseTarget
     admin_secret: str
-    # The StatefulSet's replicas for this render (0 while a major upgrade recreates).
+    # The StatefulSet's replicas for this render (0 while a version change recreates).
     replicas: int
     # The version the StatefulSet is recorded as running: the old one until a
-    # major upgrade's scale-down has finished, so a retry does not start the new
+    # version change's scale-down has finished, so a retry does not start the new
     # version next to old pods.
     recorded_version: ServerVersion
 

@@ -5,9 +5,10 @@ missing one is Stalled with SecretNotFound, naming what to create), read the
 StatefulSet's rollout. plan: create the bootstrap admin Secret once, apply every
 rendered object with server-side apply (field manager keycloak-controller,
 owned by the Keycloak, so the garbage collector removes them with it), delete
-optional objects that were switched off. A change of major version first scales
-the StatefulSet to zero and only then starts the new version: Keycloak supports
-no mixed-version cluster.
+optional objects that were switched off. A change of Keycloak version first
+scales the StatefulSet to zero and only then starts the new version: Keycloak
+supports no mixed-version cluster (its update-compatibility rule allows a
+rolling update only when the version stays the same); other changes roll.
 """
 
 from __future__ import annotations
@@ -112,6 +113,17 @@ def read_rollout(obj: KubeObject | None) -> Rollout:
     )
 
 
+def needs_recreate(recorded: ServerVersion | None, desired: ServerVersion) -> bool:
+    """Keycloak rolls only within one version: any other version change recreates."""
+    if recorded is None:
+        return False
+    return (recorded.major, recorded.minor, recorded.patch) != (
+        desired.major,
+        desired.minor,
+        desired.patch,
+    )
+
+
 def _pool(pool: Pool) -> dict[str, int]:
     sizes = {
         "min-size": pool.min_size,
@@ -211,7 +223,7 @@ class ManagedWorkload:
         rollout = read_rollout(self._get(STATEFULSETS, ns, cr.metadata.name))
         upgrading_from: ServerVersion | None = None
         recorded = rollout.recorded_version
-        if recorded is not None and recorded.major != version.major and rollout.current > 0:
+        if needs_recreate(recorded, version) and rollout.current > 0:
             upgrading_from = recorded
         inputs = render.Inputs(
             version=version,

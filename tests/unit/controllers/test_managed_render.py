@@ -9,7 +9,11 @@ import pytest
 from keycloak_controller.api import Keycloak
 from keycloak_controller.controllers import managed_render as render
 from keycloak_controller.controllers.keycloak_reconciler import managed_waiting
-from keycloak_controller.controllers.managed_workload import Workload, read_rollout
+from keycloak_controller.controllers.managed_workload import (
+    Workload,
+    needs_recreate,
+    read_rollout,
+)
 from keycloak_controller.controllers.reasons import INVALID_SPEC, Problem
 from keycloak_controller.keycloak.adapters import adapter_for
 from keycloak_controller.keycloak.version import ServerVersion
@@ -276,3 +280,20 @@ def test_a_major_upgrade_says_it_recreates() -> None:
     outcome = managed_waiting(workload, rollout)
     assert outcome is not None and outcome.reason == "Upgrading"
     assert "25.0.6 -> 26.7.3" in outcome.message and "no mixed-version" in outcome.message
+
+
+@pytest.mark.parametrize(
+    ("recorded", "desired", "recreate"),
+    [
+        ("25.0.6", "26.7.3", True),
+        ("26.6.1", "26.7.3", True),
+        ("26.7.2", "26.7.3", True),
+        ("26.7.3", "26.7.3-1", False),  # a rebuilt image of the same release rolls
+        (None, "26.7.3", False),  # a first start
+    ],
+)
+def test_any_version_change_recreates_and_the_same_version_rolls(
+    recorded: str | None, desired: str, recreate: bool
+) -> None:
+    old = ServerVersion.parse(recorded) if recorded else None
+    assert needs_recreate(old, ServerVersion.parse(desired)) is recreate

@@ -17,8 +17,9 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 from .cluster import SimulatedCluster
 from .config import REPO_ROOT
@@ -69,6 +70,24 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+class _Endpoint(Protocol):
+    def to_json(self) -> Any: ...
+
+
+E = TypeVar("E", bound=_Endpoint)
+T = TypeVar("T")
+_Started = tuple[E, list[int], Mapping[str, float | None]]
+
+
+def _started(start: Callable[[], T], stop: Callable[[], None]) -> T:
+    """`start()`, stopping what it began when it fails (even on KeyboardInterrupt)."""
+    try:
+        return start()
+    except BaseException:
+        stop()
+        raise
+
+
 class SharedEnvironment:
     def __init__(self, run_dir: Path) -> None:
         self.run_dir = run_dir
@@ -76,125 +95,80 @@ class SharedEnvironment:
     def _record(self, name: str) -> Path:
         return self.run_dir / f"{name}.json"
 
-    def control_plane(self) -> ControlPlaneEndpoint:
-        record = self._record("controlplane")
-        with _locked(self.run_dir / "controlplane.lock"):
-            if record.exists():
-                return ControlPlaneEndpoint.from_json(json.loads(record.read_text())["endpoint"])
-            plane = ControlPlane(self.run_dir / "controlplane")
-            try:
-                endpoint = plane.start()
-                wait_for_default_namespace(endpoint)
-            except BaseException:
-                plane.stop()
-                raise
-            pids = [p.pid for p in (plane.etcd, plane.apiserver) if p is not None and p.pid]
-            record.write_text(
-                json.dumps(
-                    {
-                        "endpoint": endpoint.to_json(),
-                        "pids": pids,
-                        "startup_seconds": plane.startup_seconds,
-                    }
-                )
-            )
-            return endpoint
+    def _component(
+        self,
+        name: str,
+        load: Callable[[Any], E],
+        start: Callable[[Path], _Started[E]],
+    ) -> E:
+        """The run's one `name`: read from its record, or started (and recorded) here.
 
-    def keycloak(self, version: str) -> KeycloakEndpoint:
-        name = f"keycloak-{version}"
+        `start(directory)` returns the endpoint, the pids to stop at teardown and the
+        start-up seconds to report; it stops what it began when it raises.
+        """
         record = self._record(name)
         with _locked(self.run_dir / f"{name}.lock"):
             if record.exists():
-                return KeycloakEndpoint.from_json(json.loads(record.read_text())["endpoint"])
-            server = KeycloakServer(version, self.run_dir / name)
-            try:
-                endpoint = server.start()
-            except BaseException:
-                server.stop()
-                raise
-            assert server.process is not None and server.process.pid is not None
-            record.write_text(
-                json.dumps(
-                    {
-                        "endpoint": endpoint.to_json(),
-                        "pids": [server.process.pid],
-                        "startup_seconds": {name: server.startup_seconds},
-                    }
-                )
-            )
+                return load(json.loads(record.read_text())["endpoint"])
+            endpoint, pids, seconds = start(self.run_dir / name)
+            entry = {"endpoint": endpoint.to_json(), "pids": pids, "startup_seconds": seconds}
+            record.write_text(json.dumps(entry))
             return endpoint
+
+    def control_plane(self) -> ControlPlaneEndpoint:
+        def start(directory: Path) -> _Started[ControlPlaneEndpoint]:
+            plane = ControlPlane(directory)
+            endpoint = _started(plane.start, plane.stop)
+            _started(lambda: wait_for_default_namespace(endpoint), plane.stop)
+            pids = [p.pid for p in (plane.etcd, plane.apiserver) if p is not None and p.pid]
+            return endpoint, pids, plane.startup_seconds
+
+        return self._component("controlplane", ControlPlaneEndpoint.from_json, start)
+
+    def keycloak(self, version: str) -> KeycloakEndpoint:
+        name = f"keycloak-{version}"
+
+        def start(directory: Path) -> _Started[KeycloakEndpoint]:
+            server = KeycloakServer(version, directory)
+            endpoint = _started(server.start, server.stop)
+            assert server.process is not None and server.process.pid is not None
+            return endpoint, [server.process.pid], {name: server.startup_seconds}
+
+        return self._component(name, KeycloakEndpoint.from_json, start)
 
     def ldap(self) -> LdapEndpoint:
         """The run's one slapd (tests add their own uniquely named entries)."""
-        record = self._record("ldap")
-        with _locked(self.run_dir / "ldap.lock"):
-            if record.exists():
-                return LdapEndpoint.from_json(json.loads(record.read_text())["endpoint"])
-            server = LdapServer(self.run_dir / "ldap")
-            try:
-                endpoint = server.start()
-            except BaseException:
-                server.stop()
-                raise
+
+        def start(directory: Path) -> _Started[LdapEndpoint]:
+            server = LdapServer(directory)
+            endpoint = _started(server.start, server.stop)
             assert server.process is not None and server.process.pid is not None
-            record.write_text(
-                json.dumps(
-                    {
-                        "endpoint": endpoint.to_json(),
-                        "pids": [server.process.pid],
-                        "startup_seconds": {"slapd": server.startup_seconds},
-                    }
-                )
-            )
-            return endpoint
+            return endpoint, [server.process.pid], {"slapd": server.startup_seconds}
+
+        return self._component("ldap", LdapEndpoint.from_json, start)
 
     def simulated_cluster(self) -> ControlPlaneEndpoint:
         """The run's KWOK cluster (tests/support/cluster.py), apart from the control plane."""
-        record = self._record("cluster")
-        with _locked(self.run_dir / "cluster.lock"):
-            if record.exists():
-                return ControlPlaneEndpoint.from_json(json.loads(record.read_text())["endpoint"])
-            cluster = SimulatedCluster(self.run_dir / "cluster")
-            try:
-                endpoint = cluster.start()
-            except BaseException:
-                cluster.stop()
-                raise
+
+        def start(directory: Path) -> _Started[ControlPlaneEndpoint]:
+            cluster = SimulatedCluster(directory)
+            endpoint = _started(cluster.start, cluster.stop)
             seconds = {f"cluster {k}": v for k, v in cluster.startup_seconds.items()}
-            record.write_text(
-                json.dumps(
-                    {
-                        "endpoint": endpoint.to_json(),
-                        "pids": cluster.pids,
-                        "startup_seconds": seconds,
-                    }
-                )
-            )
-            return endpoint
+            return endpoint, cluster.pids, seconds
+
+        return self._component("cluster", ControlPlaneEndpoint.from_json, start)
 
     def postgres(self) -> PostgresEndpoint:
         """The run's one PostgreSQL (tests create their own databases)."""
-        record = self._record("postgres")
-        with _locked(self.run_dir / "postgres.lock"):
-            if record.exists():
-                return PostgresEndpoint.from_json(json.loads(record.read_text())["endpoint"])
-            server = PostgresServer(self.run_dir / "postgres")
-            try:
-                endpoint = server.start()
-            except BaseException:
-                server.stop()
-                raise
+
+        def start(directory: Path) -> _Started[PostgresEndpoint]:
+            server = PostgresServer(directory)
+            endpoint = _started(server.start, server.stop)
             assert server.process is not None and server.process.pid is not None
-            record.write_text(
-                json.dumps(
-                    {
-                        "endpoint": endpoint.to_json(),
-                        "pids": [server.process.pid],
-                        "startup_seconds": {"postgres": server.startup_seconds},
-                    }
-                )
-            )
-            return endpoint
+            seconds = {"postgres": server.startup_seconds}
+            return endpoint, [server.process.pid], seconds
+
+        return self._component("postgres", PostgresEndpoint.from_json, start)
 
     def startup_seconds(self) -> dict[str, float]:
         figures: dict[str, float] = {}

@@ -52,6 +52,7 @@ class ControllerProcess:
         name: str,
         *,
         workers: int = 2,
+        lease_namespace: str = SYSTEM_NAMESPACE,
     ) -> None:
         self.name = name
         workdir.mkdir(parents=True, exist_ok=True)
@@ -67,7 +68,7 @@ class ControllerProcess:
                     "--kubeconfig", str(kubeconfig),
                     "--namespaces", ",".join(namespaces),
                     "--leader-elect",
-                    "--leader-election-namespace", SYSTEM_NAMESPACE,
+                    "--leader-election-namespace", lease_namespace,
                     "--leader-election-id", lease,
                     "--metrics-bind-address", f"127.0.0.1:{self.port}",
                     "--workers", str(workers),

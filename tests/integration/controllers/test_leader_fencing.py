@@ -40,6 +40,7 @@ DEFAULTS = LeaderElectionConfig("-", "-", "-")  # what the CLI runs with
 LEASE_DURATION = dt.timedelta(seconds=DEFAULTS.lease_duration)
 RENEW_DEADLINE = dt.timedelta(seconds=DEFAULTS.renew_deadline)
 STAMP_SLACK = dt.timedelta(milliseconds=50)
+LEASE_BINDING = "keycloak-controller-leader-election"  # deploy/base/leader-election-rbac.yaml
 
 
 @pytest.fixture
@@ -54,9 +55,11 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def read_lease(endpoint: ControlPlaneEndpoint, name: str) -> k8s.V1Lease:
+def read_lease(
+    endpoint: ControlPlaneEndpoint, name: str, namespace: str = rbac.SYSTEM_NAMESPACE
+) -> k8s.V1Lease:
     api = k8s.CoordinationV1Api(endpoint.api_client())
-    return api.read_namespaced_lease(name, rbac.SYSTEM_NAMESPACE)
+    return api.read_namespaced_lease(name, namespace)
 
 
 def renew_time(lease: k8s.V1Lease) -> dt.datetime:
@@ -200,8 +203,8 @@ def test_a_leader_whose_lease_is_taken_stops_writing_before_it_could_expire(
         f"\nfence: the Lease was taken {(edited_at - last_renewal).total_seconds():.2f}s after "
         f"a's last renewal; a saw it {(lost[0].at - edited_at).total_seconds():.2f}s later and "
         f"exited {(exited_at - edited_at).total_seconds():.2f}s after the edit; {len(late)} of "
-        f"its {len(a_writes)} writes started after the edit (in the same reconcile or retry "
-        "round it was in)"
+        f"its {len(a_writes)} writes started after the edit, before its next renewal showed "
+        "the Lease taken"
     )
 
     # The standby waits out the stranger's lease, then finishes the rollout.
@@ -209,4 +212,70 @@ def test_a_leader_whose_lease_is_taken_stops_writing_before_it_could_expire(
     (took_over,) = b.events("became leader")
     assert took_over.at >= edited_at + LEASE_DURATION
     assert all(w.at > exited_at for w in b.writes())
+    assert_rollout_done(kube, direct_admin, realm, names)
+
+
+def test_a_leader_that_cannot_renew_stops_writing_before_its_lease_can_expire(
+    crds: ControlPlaneEndpoint,
+    direct_admin: KeycloakAdmin,
+    unique_name: Callable[[str], str],
+    ready_realm: Callable[..., ReadyRealm],
+    processes: list[ControllerProcess],
+    tmp_path: Path,
+) -> None:
+    """Mid-rollout the apiserver starts refusing the leader's renewals (its Role on Leases
+    is unbound), while everything else it does still works: it gives up by its renew
+    deadline, and its audit trail shows no write started after that deadline.
+
+    The controller runs as deploy/namespaced in a namespace of its own, so taking its
+    Lease permission away touches no other test's controller.
+    """
+    kube = Kube(crds)
+    ns = unique_name("fence")
+    identity = rbac.namespaced_identity(crds, ns)  # creates `ns`
+    lease = unique_name("lease")
+    # One worker and many clients: the rollout outlasts the renew deadline by far.
+    a = ControllerProcess(identity, [ns], lease, tmp_path, "a", workers=1, lease_namespace=ns)
+    processes.append(a)
+    wait_until(a.leading, TIMEOUT, f"process a to lead\n{a.tail()}")
+    realm = ready_realm(ns)
+    names = [f"app-{i:02d}" for i in range(3 * CLIENTS)]
+    for name in names:
+        kube.create("keycloakclients", ns, client_object(name, "realm", name))
+    wait_until(lambda: len(client_writes(a)) >= 3, TIMEOUT, "a writing the clients")
+
+    rbac_api = k8s.RbacAuthorizationV1Api(crds.api_client())
+    binding = rbac_api.read_namespaced_role_binding(LEASE_BINDING, ns)
+    cut_at = now()
+    rbac_api.delete_namespaced_role_binding(LEASE_BINDING, ns)
+    wait_until(lambda: not a.alive(), TIMEOUT, f"a to give up\n{a.tail()}")
+    exited_at = now()
+    last_renewal = renew_time(read_lease(crds, lease, ns))  # a is gone: its last renewal
+
+    assert a.process.returncode == 1  # loss of leadership ends the process
+    (lost,) = a.events("leader election lost")
+    assert lost.at < last_renewal + RENEW_DEADLINE  # gave up by the deadline...
+    assert exited_at < last_renewal + LEASE_DURATION  # ...and was gone before the lease was
+    a_writes = a.writes()
+    assert all(w.at < last_renewal + RENEW_DEADLINE for w in a_writes)
+    after_cut = [w for w in a_writes if w.at > cut_at]
+    assert after_cut, "a had no writes left to make once its renewals failed"
+    ready_at_exit = sum(kube.is_ready("keycloakclients", ns, n) for n in names)
+    assert ready_at_exit < len(names), "the rollout was over before a gave up"
+    print(
+        f"\ncannot renew: a gave up {(lost.at - last_renewal).total_seconds():.2f}s after its "
+        f"last renewal (deadline {RENEW_DEADLINE.total_seconds():.0f}s, lease "
+        f"{LEASE_DURATION.total_seconds():.0f}s), wrote {len(after_cut)} times after the cut, "
+        f"the last {(max(w.at for w in a_writes) - last_renewal).total_seconds():.2f}s after "
+        f"its last renewal; {ready_at_exit}/{len(names)} clients were Ready"
+    )
+
+    # Permission back: a second process waits out a's lease and finishes the rollout.
+    binding.metadata = k8s.V1ObjectMeta(name=LEASE_BINDING, labels=binding.metadata.labels)
+    rbac_api.create_namespaced_role_binding(ns, binding)
+    b = ControllerProcess(identity, [ns], lease, tmp_path, "b", lease_namespace=ns)
+    processes.append(b)
+    wait_until(b.leading, TIMEOUT, f"b to take over\n{b.tail()}")
+    (took_over,) = b.events("became leader")
+    assert took_over.at >= last_renewal + LEASE_DURATION
     assert_rollout_done(kube, direct_admin, realm, names)

@@ -38,6 +38,7 @@ JGROUPS_PORT = 7800
 HOME = "/opt/keycloak"
 TLS_DIR = f"{HOME}/conf/tls"
 VERSION_ANNOTATION = "keycloak-controller.dev/keycloak-version"
+SECRETS_ANNOTATION = "keycloak-controller.dev/secrets-digest"
 MANAGED_BY = "keycloak-controller"
 ADMIN_USERNAME = "admin"
 # The official image's user; numeric so that runAsNonRoot can be checked.
@@ -81,6 +82,8 @@ class Inputs:
     # version change's scale-down has finished, so a retry does not start the new
     # version next to old pods.
     recorded_version: ServerVersion
+    # A salted digest of the Secret values the container reads at start.
+    secrets_digest: str = ""
 
 
 def names(name: str) -> dict[str, str]:
@@ -385,6 +388,7 @@ def stateful_set(cr: Keycloak, uid: str, inputs: Inputs) -> JSON:
     name = cr.metadata.name
     annotations = {VERSION_ANNOTATION: str(inputs.version)}
     recorded = {VERSION_ANNOTATION: str(inputs.recorded_version)}
+    template_annotations = {**annotations, SECRETS_ANNOTATION: inputs.secrets_digest}
     return {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
@@ -397,7 +401,7 @@ def stateful_set(cr: Keycloak, uid: str, inputs: Inputs) -> JSON:
             "updateStrategy": {"type": "RollingUpdate"},
             "selector": {"matchLabels": selector_labels(name)},
             "template": {
-                "metadata": {"labels": labels(name), "annotations": annotations},
+                "metadata": {"labels": labels(name), "annotations": template_annotations},
                 "spec": pod_spec(cr, inputs),
             },
         },

@@ -22,6 +22,7 @@ from keycloak_controller.api import Keycloak
 from keycloak_controller.api.common import SecretKeySelector
 from keycloak_controller.api.keycloak_managed import ManagedKeycloak, Pool
 from keycloak_controller.keycloak.adapters import VersionAdapter, adapter_for
+from keycloak_controller.keycloak.secrets import Secret
 from keycloak_controller.keycloak.version import ServerVersion, VersionUnknown
 from keycloak_controller.runtime.kubeapi import ApiException, KubeApi
 from keycloak_controller.runtime.objects import SECRETS, STATEFULSETS, KubeObject, ResourceKind
@@ -29,6 +30,7 @@ from keycloak_controller.runtime.objects import SECRETS, STATEFULSETS, KubeObjec
 from . import managed_render as render
 from .kube import controlled_by
 from .plan import Plan, Target, Verb
+from .realm_section import secret_digest
 from .reasons import INVALID_SPEC, NOT_GRANTED, SECRET_NOT_FOUND, Problem
 from .secrets import SecretReader
 
@@ -137,11 +139,31 @@ def _ssl(mode: str | None) -> str:
     return f"?sslmode={mode}" if mode else ""
 
 
-def _require(reader: SecretReader, namespace: str, name: str, key: str, what: str) -> None:
+def _require(reader: SecretReader, namespace: str, name: str, key: str, what: str) -> Secret:
     try:
-        reader.value(namespace, SecretKeySelector(name=name, key=key))
+        return reader.value(namespace, SecretKeySelector(name=name, key=key))
     except Problem as problem:
         raise Problem(problem.reason, f"{what}: {problem.message}") from None
+
+
+def secrets_digest(cr: Keycloak, target: render.DatabaseTarget, reader: SecretReader) -> str:
+    """A salted digest of the Secret values the container reads at start (database
+    credentials, option values): a rotated Secret changes the pod template, so the
+    pods restart with it. The admin Secret is left out: Keycloak reads it only once."""
+    managed = cr.spec.managed
+    assert managed is not None
+    ns = cr.metadata.namespace
+    refs = [r for r in (target.username, target.password, target.database_from) if r]
+    refs += [
+        (o.secret_key_ref.name, o.secret_key_ref.key)
+        for o in managed.additional_options
+        if o.secret_key_ref is not None
+    ]
+    parts = [
+        secret_digest(_require(reader, ns, name, key, "a referenced Secret"), cr.metadata.uid)
+        for name, key in refs
+    ]
+    return secret_digest(Secret("\0".join(parts)), cr.metadata.uid)
 
 
 def resolve_database(cr: Keycloak, reader: SecretReader) -> render.DatabaseTarget:
@@ -213,6 +235,7 @@ class ManagedWorkload:
         ns = cr.metadata.namespace
         version, adapter = version_and_adapter(managed)
         database = resolve_database(cr, self.reader)
+        digest = secrets_digest(cr, database, self.reader)
         admin = admin_secret_name(cr)
         admin_exists = True
         if managed.admin.existing_secret is not None:
@@ -232,6 +255,7 @@ class ManagedWorkload:
             admin_secret=admin,
             replicas=0 if upgrading_from is not None else managed.replicas,
             recorded_version=upgrading_from or version,
+            secrets_digest=digest,
         )
         return Workload(inputs, managed.replicas, rollout, admin_exists, upgrading_from)
 

@@ -683,3 +683,33 @@ def test_admission_requires_auth_only_in_external_mode(
     with pytest.raises(k8s.ApiException) as refused:
         kube.create(KEYCLOAKS, ns, external)
     assert "spec.auth is required with spec.external" in (refused.value.body or "")
+
+
+def test_a_rotated_database_password_restarts_the_pods(
+    setup: tuple[Kube, Cluster, str],
+    cluster: ControlPlaneEndpoint,
+    keycloak: KeycloakEndpoint,
+) -> None:
+    """Env from a Secret is read at container start: a new password must reach new pods."""
+    kube, workload, ns = setup
+    kube.secret(ns, "db", {"username": "keycloak", "password": "first"})
+    kube.secret(
+        ns, "admin", {"username": keycloak.admin_username, "password": keycloak.admin_password}
+    )
+    spec = {"replicas": 2, "database": external_db("db"), "admin": {"existingSecret": "admin"}}
+    with controller_run(cluster, [ns]) as run:
+        map_to(run, ns, "kc", keycloak.base_url)
+        kube.create(KEYCLOAKS, ns, managed_object("kc", **spec))
+        wait_until(lambda: ready(kube, ns, "kc"), ROLLOUT_TIMEOUT, "the rollout to Ready")
+        before = {p.metadata.uid for p in workload.pods(ns, "kc")}
+        template = workload.stateful_set(ns, "kc").spec.template.metadata.annotations
+        assert "first" not in str(template)  # a salted digest, never the value
+
+        kube.core.patch_namespaced_secret("db", ns, {"stringData": {"password": "second"}})
+
+        def restarted() -> bool:
+            pods = workload.pods(ns, "kc")
+            uids = {p.metadata.uid for p in pods}
+            return len(pods) == 2 and not before & uids and ready(kube, ns, "kc")
+
+        wait_until(restarted, ROLLOUT_TIMEOUT, "every pod restarted with the new password")

@@ -59,6 +59,7 @@ def test_a_fenced_write_never_reaches_keycloak(fake: FakeKeycloak) -> None:
         with pytest.raises(audit.WriteFenced):
             t.request("DELETE", "/admin/realms/acme")
     assert [s.method for s in fake.seen] == ["GET"]
+    assert (t.requests_sent, t.writes_sent) == (1, 0)  # a refused write is not counted
     assert [r["event"] for r in logs if r["event"].startswith("keycloak write")] == [
         audit.WRITE_REFUSED
     ]

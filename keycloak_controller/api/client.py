@@ -374,21 +374,21 @@ class KeycloakClientSpec(ManagedObjectSpec):
         default=None, description="The application's back-channel admin endpoint."
     )
     redirect_uris: list[Url] | None = _uri_list(
-        "Valid redirect URIs after login; a trailing * is a prefix match. A bare '*' and a "
-        "'*' in the host are refused. For SAML clients: the allowed ACS URLs.",
+        "Valid redirect URIs after login; a trailing * is a prefix match. A bare '*' is "
+        "refused. So is a '*' in the host. For SAML clients: the allowed ACS URLs.",
         "redirectUris",
         "redirectUris must not contain a bare '*', which lets any site receive tokens; list the "
         "application's URIs (a prefix such as https://app.example.com/* is allowed)",
     )
     post_logout_redirect_uris: list[Url] | None = _uri_list(
-        "Valid redirect URIs after logout ('+': the redirect URIs). A bare '*' and a '*' in "
-        "the host are refused.",
+        "Valid redirect URIs after logout ('+': the redirect URIs). A bare '*' is refused. "
+        "So is a '*' in the host.",
         "postLogoutRedirectUris",
         "postLogoutRedirectUris must not contain a bare '*'; list the application's URIs",
     )
     web_origins: list[Url] | None = _uri_list(
-        "Allowed CORS origins ('+': the redirect URIs' origins). A bare '*' and a '*' in the "
-        "host are refused.",
+        "Allowed CORS origins ('+': the redirect URIs' origins). A bare '*' is refused. So "
+        "is a '*' in the host.",
         "webOrigins",
         "webOrigins must not contain a bare '*', which allows any site; list the origins or "
         "use '+' for the redirect URIs' origins",

@@ -45,24 +45,18 @@ from keycloak_controller.keycloak.models import (
 )
 from keycloak_controller.keycloak.secrets import Secret
 
-from . import reasons
-from .childset import ChildSet, Removal, SetOps, identity
+from .childset import ChildSet, Removal, SetOps
 from .client_plan import admin_roles_requested
 from .context import Context
+from .group_membership import group_changes
 from .ownership import Ownership, claim
 from .parents import RealmParent, realm_missing, realm_parent
 from .plan import Change, Plan, Verb
-from .reasons import Problem
 from .role_mappings import plan_mappings, user_subject
 from .roles import RoleResolver
 from .skeleton import KindReconciler, observing, owner_of
 
-GROUPS_REMOVAL = Removal.AUTHORITATIVE
 IDENTITIES_REMOVAL = Removal.AUTHORITATIVE
-
-GROUPS: ChildSet[str, GroupRepresentation] = ChildSet(
-    name="groups", removal=GROUPS_REMOVAL, desired_key=identity, actual_key=lambda g: g.path or ""
-)
 IDENTITIES: ChildSet[FederatedIdentity, FederatedIdentityRepresentation] = ChildSet(
     name="federatedIdentities",
     removal=IDENTITIES_REMOVAL,
@@ -303,22 +297,7 @@ class UserReconciler(KindReconciler[KeycloakUser, RealmParent, ObservedUser]):
     def _group_changes(
         parents: RealmParent, uuid: str, paths: list[str], have: list[GroupRepresentation]
     ) -> list[Change]:
-        admin, realm = parents.admin, parents.name
-
-        def join(path: str) -> None:
-            group = admin.groups.find_by_path(realm, path)
-            if group is None or not group.id:
-                raise Problem(
-                    reasons.INVALID_SPEC,
-                    f"unknown group {path!r} in realm {realm!r}; create it or fix spec.groups",
-                )
-            admin.users.join_group(realm, uuid, group.id)
-
-        def leave(group: GroupRepresentation) -> None:
-            with contextlib.suppress(kc_errors.NotFound):
-                admin.users.leave_group(realm, uuid, group.id or "")
-
-        return GROUPS.changes(GROUPS.plan(sorted(set(paths)), have), SetOps(join, leave))
+        return group_changes(parents.admin, parents.name, uuid, paths, have)
 
     @staticmethod
     def _identity_changes(

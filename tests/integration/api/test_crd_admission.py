@@ -163,6 +163,64 @@ def test_bare_star_is_refused(api: Api, field: str, message: str) -> None:
     api.create(client(**{field: ["https://app.example.com/*"]}))
 
 
+@pytest.mark.parametrize("field", ["redirectUris", "webOrigins", "postLogoutRedirectUris"])
+def test_wildcard_host_is_refused(api: Api, field: str) -> None:
+    # As a new user would try it: "any subdomain of acme.test".
+    uri = "https://*.acme.test" if field == "webOrigins" else "https://*.acme.test/cb"
+    text = api.rejected(lambda: api.create(client(**{field: [uri]})))
+    assert f"spec.{field}" in text
+    assert f"{field} must not have a wildcard in the host" in text
+    # A trailing path wildcard and custom schemes stay allowed.
+    ok = "https://app.acme.test" if field == "webOrigins" else "https://app.acme.test/*"
+    api.create(client(**{field: [ok, "myapp://callback"]}))
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"saml": {"signDocuments": True}}, "spec.saml is for protocol: saml clients"),
+        ({"protocol": "saml"}, "a saml client needs spec.saml"),
+        (
+            {"protocol": "saml", "saml": {"clientSignatureRequired": True}},
+            "clientSignatureRequired: true needs signingCertificateSecretRef",
+        ),
+        (
+            {"clientAuthentication": {"method": "SignedJwt"}},
+            "method SignedJwt needs exactly one of jwksUrl or certificateSecretRef",
+        ),
+        (
+            {"clientAuthentication": {"method": "X509"}},
+            "method X509 needs subjectDn",
+        ),
+    ],
+)
+def test_client_protocol_and_authentication_rules(
+    api: Api, spec: dict[str, Any], message: str
+) -> None:
+    obj = client()
+    if spec.get("protocol") == "saml":
+        for key in ("flows", "serviceAccount", "webOrigins"):
+            obj["spec"].pop(key, None)
+    obj["spec"].update(spec)
+    assert message in api.rejected(lambda: api.create(obj))
+
+
+def test_saml_client_is_accepted_and_its_protocol_is_immutable(api: Api) -> None:
+    obj = client(
+        protocol="saml",
+        saml={
+            "assertionConsumerService": {"post": "https://sp.acme.test/acs"},
+            "signatureAlgorithm": "RSA_SHA256",
+        },
+    )
+    for key in ("flows", "serviceAccount", "webOrigins"):
+        obj["spec"].pop(key, None)
+    created = api.create(obj)
+    created["spec"]["protocol"] = "openid-connect"
+    created["spec"].pop("saml")
+    assert "protocol is immutable" in api.rejected(lambda: api.replace(created))
+
+
 def test_realm_name_is_immutable(api: Api) -> None:
     created = api.create(sample("realm.yaml"))
     created["spec"]["realmName"] = "renamed"
@@ -192,11 +250,11 @@ def test_both_admin_grants_are_refused(api: Api) -> None:
     assert "set exactly one of passwordGrant or clientCredentials" in text
 
 
-def test_managed_mode_is_refused_for_now(api: Api) -> None:
+def test_external_and_managed_together_are_refused(api: Api) -> None:
     keycloak = sample("keycloak.yaml")
-    keycloak["spec"]["managed"] = {}
+    keycloak["spec"]["managed"] = {"database": {"dev": True}}
     text = api.rejected(lambda: api.create(keycloak))
-    assert "managed mode is not supported yet" in text
+    assert "set exactly one of spec.external or spec.managed" in text
 
 
 def test_invalid_enum_is_refused(api: Api) -> None:

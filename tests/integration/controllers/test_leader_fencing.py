@@ -14,6 +14,9 @@ that no two processes wrote at once:
 - each process's writes carry its own Lease holder identity, and no write of
   the standby appears before it became leader.
 
+Also: a leader whose Lease is taken by hand, one whose renewals the apiserver
+refuses, and one frozen (SIGSTOP) through a takeover, each read from its trail.
+
 The takeover time (SIGKILL to the new leader's first write) is printed; its
 figure belongs to `bench/leader_takeover.py`, here it has only a failure bound.
 """
@@ -21,6 +24,7 @@ figure belongs to `bench/leader_takeover.py`, here it has only a failure bound.
 from __future__ import annotations
 
 import datetime as dt
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -28,6 +32,7 @@ import pytest
 from kubernetes import client as k8s
 
 from keycloak_controller.keycloak.client import KeycloakAdmin
+from keycloak_controller.runtime import audit
 from keycloak_controller.runtime.leaderelection import LeaderElectionConfig
 from tests.support import rbac
 from tests.support.controller_harness import Kube, ReadyRealm, client_object, wait_until
@@ -278,4 +283,50 @@ def test_a_leader_that_cannot_renew_stops_writing_before_its_lease_can_expire(
     wait_until(b.leading, TIMEOUT, f"b to take over\n{b.tail()}")
     (took_over,) = b.events("became leader")
     assert took_over.at >= last_renewal + LEASE_DURATION
+    assert_rollout_done(kube, direct_admin, realm, names)
+
+
+def test_a_paused_leader_writes_nothing_when_it_wakes_after_a_takeover(
+    crds: ControlPlaneEndpoint,
+    direct_admin: KeycloakAdmin,
+    unique_name: Callable[[str], str],
+    ready_realm: Callable[..., ReadyRealm],
+    processes: list[ControllerProcess],
+    tmp_path: Path,
+) -> None:
+    """The case client-go does not fence: the leader is frozen (SIGSTOP) mid-rollout,
+    long enough for the standby to take over and write, then thawed with its
+    reconciles half done. It starts no write after waking, gives up and exits."""
+    kube = Kube(crds)
+    ns = kube.namespace(unique_name("fence"))
+    lease = unique_name("lease")
+    a, b = start_leader_and_standby(crds, ns, lease, tmp_path)
+    processes.extend([a, b])
+    realm = ready_realm(ns)
+    wait_until(lambda: "caches synced" in b.log_path.read_text(), TIMEOUT, "b warm")
+    names = [f"app-{i:02d}" for i in range(CLIENTS)]
+    for name in names:
+        kube.create("keycloakclients", ns, client_object(name, "realm", name))
+    wait_until(lambda: len(client_writes(a)) >= 3, TIMEOUT, "a writing the clients")
+
+    a.process.send_signal(signal.SIGSTOP)
+    paused_at = now()
+    wait_until(b.leading, TIMEOUT, f"b to take over\n{b.tail()}")
+    wait_until(lambda: len(b.writes()) >= 3, TIMEOUT, "b writing the clients")
+    resumed_at = now()
+    a.process.send_signal(signal.SIGCONT)
+    wait_until(lambda: not a.alive(), TIMEOUT, f"a to give up\n{a.tail()}")
+
+    assert a.process.returncode == 1
+    (took_over,) = b.events("became leader")
+    a_writes = a.writes()
+    assert a_writes and all(w.at < paused_at for w in a_writes)  # none after it woke
+    assert all(w.at < took_over.at for w in a_writes)
+    refused = a.events(audit.WRITE_REFUSED)
+    assert all(r.at >= resumed_at for r in refused)
+    assert all(w["leader"] == b.identity for w in b.writes())
+    print(
+        f"\npaused leader: frozen {(resumed_at - paused_at).total_seconds():.1f}s; on waking it "
+        f"refused {len(refused)} write(s) its reconciles still tried and exited"
+    )
     assert_rollout_done(kube, direct_admin, realm, names)

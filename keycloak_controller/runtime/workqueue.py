@@ -182,6 +182,8 @@ class RateLimitingQueue(Generic[K]):
 
     def done(self, key: K) -> None:
         with self._cond:
+            if key not in self._processing:
+                return  # not handed out (or done twice): a dirty key is already queued
             self._processing.discard(key)
             started = self._started_at.pop(key, None)
             if started is not None:

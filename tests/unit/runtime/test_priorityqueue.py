@@ -384,3 +384,12 @@ def test_a_failed_reconcile_is_retried_at_the_priority_it_ran_at() -> None:
 def test_the_periodic_resync_comes_back_at_low_priority() -> None:
     controller = run_controller_once(Failing(Result(requeue_after=0.01)), NORMAL)
     assert controller.queue.get_with_priority(timeout=30) == (Request("ns", "a"), LOW)
+
+
+def test_a_done_without_a_get_neither_queues_twice_nor_miscounts() -> None:
+    q = make_queue()
+    q.add("a", LOW)
+    q.done("a")  # a caller's mistake: "a" was never handed out
+    assert len(q) == 1
+    assert drain(q) == [("a", LOW)]
+    assert len(q) == 0

@@ -1,4 +1,4 @@
-"""`make bench`: the controller benchmark (bench/keycloak_bench.py), then the runtime one.
+"""`make bench`: controller (bench/keycloak_bench.py), runtime, takeover, edits, Secret memory.
 
 Run: .venv/bin/python bench/run_all.py [--quick] [--skip-runtime] [keycloak_bench options]
 
@@ -22,6 +22,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     parser.add_argument("--skip-runtime", action="store_true", help="skip bench/runtime_bench.py")
+    parser.add_argument(
+        "--skip-takeover", action="store_true", help="skip bench/leader_takeover.py"
+    )
+    parser.add_argument(
+        "--skip-edit-latency", action="store_true", help="skip bench/edit_latency_bench.py"
+    )
+    parser.add_argument(
+        "--skip-secret-memory", action="store_true", help="skip bench/secret_memory_bench.py"
+    )
     args, rest = parser.parse_known_args()
     controller = [sys.executable, str(BENCH / "keycloak_bench.py"), *rest]
     if args.quick:
@@ -34,6 +43,15 @@ def main() -> int:
         code = subprocess.call(
             [sys.executable, str(BENCH / "runtime_bench.py"), "--objects", objects]
         )
+    if code == 0 and not args.skip_takeover:
+        takeover = [sys.executable, str(BENCH / "leader_takeover.py")]
+        code = subprocess.call([*takeover, "--quick"] if args.quick else takeover)
+    if code == 0 and not args.skip_edit_latency:
+        edits = [sys.executable, str(BENCH / "edit_latency_bench.py")]
+        code = subprocess.call([*edits, "--quick"] if args.quick else edits)
+    if code == 0 and not args.skip_secret_memory:
+        memory = [sys.executable, str(BENCH / "secret_memory_bench.py")]
+        code = subprocess.call([*memory, "--quick"] if args.quick else memory)
     return code
 
 

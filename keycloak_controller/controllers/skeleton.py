@@ -35,6 +35,7 @@ from keycloak_controller.api.common import (
     ManagementPolicy,
 )
 from keycloak_controller.keycloak import errors as kc_errors
+from keycloak_controller.runtime import audit
 from keycloak_controller.runtime.objects import KubeObject, ResourceKind
 from keycloak_controller.runtime.reconcile import Request, Result, TerminalError
 from keycloak_controller.runtime.status import Condition, StatusWriter, conditions_of
@@ -198,7 +199,8 @@ class KindReconciler(abc.ABC, Generic[CR, P, O]):
         corrected: list[str] = []
         for _ in range(MAX_PASSES):
             for change in plan:
-                change.run()
+                with audit.about(self.audit_subject(obj, change.path, change.verb)):
+                    change.run()
             corrected.extend(plan.paths(Target.KEYCLOAK))
             if not plan.reobserve:
                 break
@@ -254,7 +256,12 @@ class KindReconciler(abc.ABC, Generic[CR, P, O]):
             parents = self.resolve(cr, cleanup=True)
         except Problem as problem:
             return True, f"{problem.message}; nothing was deleted in Keycloak"
-        return True, self.delete(cr, parents)
+        with audit.about(self.audit_subject(obj, None, "delete")):
+            return True, self.delete(cr, parents)
+
+    def audit_subject(self, obj: KubeObject, change: str | None, verb: str) -> audit.Subject:
+        """What the audit record of a Keycloak write names (runtime/audit.py)."""
+        return audit.Subject(self.kind.kind, obj.namespace, obj.name, change, verb)
 
 
 def was_in_sync(obj: KubeObject) -> bool:

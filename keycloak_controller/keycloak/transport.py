@@ -4,6 +4,8 @@ Every Admin API call goes through `KeycloakTransport.request`, which
 - waits for a concurrency slot and the rate limiter,
 - checks the circuit breaker (fails fast with CircuitOpen when open),
 - sends with a bearer token and a timeout, retrying once with a new token on 401,
+- records every write in the audit trail, and refuses it once this process's
+  lease fence is shut (runtime/audit.py),
 - turns error responses into typed exceptions, and
 - retries transient failures with exponential backoff and jitter (tenacity).
 """
@@ -35,6 +37,7 @@ from keycloak_controller.keycloak.errors import (
 from keycloak_controller.keycloak.limits import ConcurrencyLimiter, RequestRateLimiter
 from keycloak_controller.keycloak.metrics import REQUESTS, RETRIES
 from keycloak_controller.keycloak.retry import RetryPolicy
+from keycloak_controller.runtime import audit
 
 log = logging.getLogger(__name__)
 
@@ -212,9 +215,6 @@ class KeycloakTransport:
         self, method: str, path: str, params: Mapping[str, Any] | None, body: JSON
     ) -> requests.Response:
         token = self.tokens.access_token()
-        self.requests_sent += 1
-        if method.upper() != "GET":
-            self.writes_sent += 1
         # requests can raise ConnectionError subclasses (ConnectTimeout, ...) here;
         # ReadTimeout is not a ConnectionError, so a slow server is not
         # mistaken for "nothing was sent".
@@ -222,16 +222,23 @@ class KeycloakTransport:
         verbatim = isinstance(body, VerbatimBody)
         if verbatim:
             headers["Content-Type"] = "application/json"
-        return self.session.request(
-            method,
-            self.base_url + path,
-            params=params,
-            json=None if verbatim else body,
-            data=body.encode() if verbatim else None,
-            headers=headers,
-            timeout=self._timeout,
-            verify=self.verify,
-        )
+        # Last point before the wire: a fenced write is refused, every write is recorded.
+        with audit.keycloak_write(self.instance, method, path) as outcome:
+            self.requests_sent += 1  # counted only once it is really sent
+            if method.upper() != "GET":
+                self.writes_sent += 1
+            response = self.session.request(
+                method,
+                self.base_url + path,
+                params=params,
+                json=None if verbatim else body,
+                data=body.encode() if verbatim else None,
+                headers=headers,
+                timeout=self._timeout,
+                verify=self.verify,
+            )
+            outcome.status = response.status_code
+        return response
 
     def _note_retry(self, method: str, path: str, outcome: Any) -> None:
         error = outcome.exception() if outcome is not None else None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from keycloak_controller.keycloak.client import KeycloakAdmin
 from keycloak_controller.keycloak.retry import RetryPolicy
 from keycloak_controller.keycloak.transport import TransportSettings
 
+from . import managed_connection
 from .reasons import INVALID_SPEC, Problem
 from .secrets import SecretReader
 
@@ -56,13 +58,17 @@ def instance_label(keycloak: Keycloak) -> str:
     return f"{keycloak.metadata.namespace}/{keycloak.metadata.name}"
 
 
-def connection_spec(keycloak: Keycloak, reader: SecretReader) -> ConnectionSpec:
-    """Resolve the CR and its Secrets into a ConnectionSpec (raises Problem)."""
+def connection_spec(
+    keycloak: Keycloak, reader: SecretReader, addresses: Mapping[str, str] | None = None
+) -> ConnectionSpec:
+    """Resolve the CR and its Secrets into a ConnectionSpec (raises Problem).
+
+    Managed mode connects exactly like external mode, to its Service's URL and,
+    unless spec.auth is set, as its bootstrap admin (managed_connection.py).
+    """
     spec = keycloak.spec
     namespace = keycloak.metadata.namespace
-    if spec.external is None:
-        raise Problem(INVALID_SPEC, "spec.external is required (managed mode is not supported)")
-    auth = spec.auth
+    url, auth = managed_connection.target(keycloak, addresses or {})
     credentials: Credentials
     digest = hashlib.sha256()
     if auth.password_grant is not None:
@@ -88,11 +94,9 @@ def connection_spec(keycloak: Keycloak, reader: SecretReader) -> ConnectionSpec:
             ca_pem = reader.value(namespace, spec.ca_bundle.secret_key_ref).reveal()
         elif spec.ca_bundle.config_map_key_ref is not None:
             ca_pem = reader.config_map_value(namespace, spec.ca_bundle.config_map_key_ref)
-    for part in (spec.external.url, auth.realm, ca_pem or "", str(spec.insecure_skip_verify)):
+    for part in (url, auth.realm, ca_pem or "", str(spec.insecure_skip_verify)):
         digest.update(part.encode() + b"\0")
-    return ConnectionSpec(
-        spec.external.url, credentials, ca_pem, spec.insecure_skip_verify, digest.hexdigest()
-    )
+    return ConnectionSpec(url, credentials, ca_pem, spec.insecure_skip_verify, digest.hexdigest())
 
 
 def _ca_file(pem: str) -> str:
@@ -115,11 +119,14 @@ class ConnectionRegistry:
         self.settings = settings
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
+        # Managed mode's in-cluster URLs rewritten by prefix, for a controller that
+        # runs outside the cluster (a test maps a Service to a local port).
+        self.addresses: dict[str, str] = {}
 
     def admin_for(self, keycloak: Keycloak, reader: SecretReader) -> KeycloakAdmin:
         """The shared client for this Keycloak CR, rebuilt if its connection changed."""
         key = instance_label(keycloak)
-        spec = connection_spec(keycloak, reader)
+        spec = connection_spec(keycloak, reader, self.addresses)
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and entry.fingerprint == spec.fingerprint:

@@ -21,6 +21,7 @@ from typing import Any
 from keycloak_controller.api import Keycloak, KeycloakClient, KeycloakRealm
 from keycloak_controller.api.common import CustomResource, NamespacedReference, SecretKeySelector
 from keycloak_controller.api.user import KeycloakUser
+from keycloak_controller.runtime.objects import STATEFULSETS, ResourceKind
 
 from .client_reconciler import ClientReconciler
 from .context import Context
@@ -48,18 +49,13 @@ class Wiring:
     # Secrets read, always in the resource's own namespace.
     secrets: Refs = lambda _: ()
     owns_secrets: bool = False
+    # Other kinds it creates with a controller ownerReference: their changes
+    # (a StatefulSet's rollout status) requeue the owner.
+    owns: tuple[ResourceKind, ...] = ()
 
 
 def _keycloak_secrets(kc: Keycloak) -> Iterable[SecretKeySelector | None]:
-    auth, ca = kc.spec.auth, kc.spec.ca_bundle
-    password, client = auth.password_grant, auth.client_credentials
-    if password is not None:
-        yield password.username_secret_ref
-        yield password.password_secret_ref
-    if client is not None:
-        yield client.client_secret_ref
-    if ca is not None:
-        yield ca.secret_key_ref
+    return kc.spec.secret_refs()
 
 
 def _realm_secrets(realm: KeycloakRealm) -> Iterable[SecretKeySelector | None]:
@@ -67,8 +63,7 @@ def _realm_secrets(realm: KeycloakRealm) -> Iterable[SecretKeySelector | None]:
 
 
 def _client_secrets(client: KeycloakClient) -> Iterable[SecretKeySelector | None]:
-    secret = client.spec.credentials_secret
-    return [secret.existing_secret] if secret is not None else []
+    return client.spec.secret_refs()
 
 
 def _user_secrets(user: KeycloakUser) -> Iterable[SecretKeySelector | None]:
@@ -76,7 +71,13 @@ def _user_secrets(user: KeycloakUser) -> Iterable[SecretKeySelector | None]:
 
 
 WIRINGS: tuple[Wiring, ...] = (
-    Wiring(Keycloak, KeycloakReconciler, secrets=_keycloak_secrets),
+    Wiring(
+        Keycloak,
+        KeycloakReconciler,
+        secrets=_keycloak_secrets,
+        owns_secrets=True,
+        owns=(STATEFULSETS,),
+    ),
     Wiring(
         KeycloakRealm,
         RealmReconciler,

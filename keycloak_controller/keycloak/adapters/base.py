@@ -75,6 +75,26 @@ class VersionAdapter:
     def health_port(self, http_port: int = 8080, management_port: int = 9000) -> int:
         return management_port if self.health_on_management_port else http_port
 
+    # Running the server (managed mode).
+
+    @property
+    def bootstrap_admin_env(self) -> tuple[str, str]:
+        """The variables that create the first admin; 26 renamed them."""
+        if self.older_than("26.0"):
+            return "KEYCLOAK_ADMIN", "KEYCLOAK_ADMIN_PASSWORD"
+        return "KC_BOOTSTRAP_ADMIN_USERNAME", "KC_BOOTSTRAP_ADMIN_PASSWORD"
+
+    @property
+    def hostname_v2(self) -> bool:
+        """Hostname v2 options (hostname as a URL, backchannel-dynamic) from 25 on."""
+        return not self.older_than("25.0")
+
+    @property
+    def cluster_discovery_needs_dns(self) -> bool:
+        """Before 26.1 the cache cluster finds its pods by DNS (the `kubernetes` stack);
+        26.1 made jdbc-ping, through the database, the default."""
+        return self.older_than("26.1")
+
     # -- validation ----------------------------------------------------------
 
     def validate(self, kind: Kind, payload: Mapping[str, Any]) -> list[Finding]:

@@ -12,6 +12,7 @@ scheduled, updated and garbage-collected.
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from pathlib import Path
 
@@ -66,6 +67,9 @@ class SimulatedCluster:
         return found + [p.pid for p in self.processes if p.pid]
 
     def start(self) -> ControlPlaneEndpoint:
+        # Always a new cluster: data left by an earlier start (the same run directory)
+        # would bring back its nodes and objects.
+        shutil.rmtree(self.workdir / "etcd", ignore_errors=True)
         endpoint = self.plane.start()
         wait_for_default_namespace(endpoint)
         kubeconfig = endpoint.kubeconfig

@@ -15,6 +15,7 @@ import pwd
 import secrets
 import shutil
 import subprocess
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,17 @@ def _environment(bin_dir: Path) -> dict[str, str]:
         libraries = sorted((root / "usr" / "lib").glob("*-linux-gnu"))
         env["LD_LIBRARY_PATH"] = ":".join(str(p) for p in libraries)
     return env
+
+
+DATA_ROOT_FILE = "data-root"
+
+
+def remove_data_root(workdir: Path) -> None:
+    """Remove the data directory a server kept outside `workdir` (see start())."""
+    named = workdir / DATA_ROOT_FILE
+    if named.exists():
+        shutil.rmtree(named.read_text().strip(), ignore_errors=True)
+        named.unlink()
 
 
 def _run_as() -> list[str]:
@@ -154,15 +166,23 @@ class PostgresServer:
         )
 
     def start(self) -> PostgresEndpoint:
-        data, sockets = self.workdir / "data", self.workdir / "sockets"
-        for directory in (self.workdir, sockets):
-            directory.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(data, ignore_errors=True)
-        password_file = self.workdir / "pwfile"
-        password_file.write_text(self.password + "\n")
         owner = _owner()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        root = self.workdir
         if owner is not None:
-            for path in (self.workdir, sockets, password_file):
+            # The unprivileged server must reach its files, and the checkout may sit
+            # under a directory only root can enter (a CI clone in a mktemp -d): its
+            # data goes to a directory of its own under the system temp dir, named in
+            # DATA_ROOT_FILE so the run's teardown removes it.
+            root = Path(tempfile.mkdtemp(prefix="keycloak-controller-postgres-"))
+            (self.workdir / DATA_ROOT_FILE).write_text(str(root))
+        data, sockets = root / "data", root / "sockets"
+        sockets.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(data, ignore_errors=True)
+        password_file = root / "pwfile"
+        password_file.write_text(self.password + "\n")
+        if owner is not None:
+            for path in (root, sockets, password_file):
                 os.chown(path, *owner)
         subprocess.run(
             [
@@ -220,3 +240,4 @@ class PostgresServer:
     def stop(self) -> None:
         if self.process is not None:
             self.process.stop()
+        remove_data_root(self.workdir)

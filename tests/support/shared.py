@@ -26,7 +26,7 @@ from .config import REPO_ROOT
 from .controlplane import ControlPlane, ControlPlaneEndpoint, wait_for_default_namespace
 from .keycloak_server import KeycloakEndpoint, KeycloakServer
 from .ldap_server import LdapEndpoint, LdapServer
-from .postgres import PostgresEndpoint, PostgresServer
+from .postgres import PostgresEndpoint, PostgresServer, remove_data_root
 from .process import terminate_group
 
 RUN_DIR_ENV = "KEYCLOAK_CONTROLLER_TESTENV_RUN"
@@ -189,3 +189,4 @@ class SharedEnvironment:
             *(f"{p.name}/h2" for p in self.run_dir.glob("keycloak-*")),
         ):
             shutil.rmtree(self.run_dir / data, ignore_errors=True)
+        remove_data_root(self.run_dir / "postgres")

@@ -3,6 +3,10 @@
 Values are returned wrapped in `Secret`, whose repr is masked, so they cannot
 reach a log line, an Event, an exception or a status by accident. Messages name
 the Secret and key, never the value.
+
+Secrets come from `SecretCache` (secret_watch.py): the owned and referenced ones
+are cached; a Secret read that no registry ref declares is read directly, so a
+missing ref costs a GET, never a wrong "not found".
 """
 
 from __future__ import annotations
@@ -12,22 +16,24 @@ import binascii
 
 from keycloak_controller.api.common import ConfigMapKeySelector, SecretKeySelector
 from keycloak_controller.keycloak.secrets import Secret
-from keycloak_controller.runtime.informer import Informer
 from keycloak_controller.runtime.kubeapi import ApiException, KubeApi
 from keycloak_controller.runtime.objects import CONFIG_MAPS
 
 from .reasons import INVALID_SPEC, SECRET_NOT_FOUND, Problem
+from .secret_watch import SecretCache
 
 
 class SecretReader:
-    """Secret values from the Secret informer's cache; ConfigMaps by a direct read."""
+    """Secret values from the Secret cache; ConfigMaps by a direct read."""
 
-    def __init__(self, secrets: Informer, api: KubeApi) -> None:
+    def __init__(self, secrets: SecretCache, api: KubeApi) -> None:
         self.secrets = secrets
         self.api = api
 
     def value(self, namespace: str, ref: SecretKeySelector) -> Secret:
         obj = self.secrets.get(namespace, ref.name)
+        if obj is None and not self.secrets.is_cached(namespace, ref.name):
+            obj = self.secrets.read(namespace, ref.name)
         if obj is None:
             raise Problem(
                 SECRET_NOT_FOUND,

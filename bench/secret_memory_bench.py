@@ -149,8 +149,8 @@ def table(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--objects", type=int, default=5000, help="KeycloakClients")
-    parser.add_argument("--secrets", type=int, default=10000, help="unrelated Secrets")
+    parser.add_argument("--objects", type=int, help="KeycloakClients (5000; quick: 100)")
+    parser.add_argument("--secrets", type=int, help="unrelated Secrets (10000; quick: 300)")
     parser.add_argument("--secret-kb", type=int, default=50, help="size of each unrelated Secret")
     parser.add_argument("--quick", action="store_true", help="smoke run: 100 CRs, 300 Secrets")
     parser.add_argument("--workers", type=int, default=0, help="--workers for the controller")
@@ -166,8 +166,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", help="keep logs and the environment here")
     parser.add_argument("--out", default=str(BENCH_DIR / "results"))
     args = parser.parse_args(argv)
-    if args.quick:
-        args.objects, args.secrets = 100, 300
+    # --quick changes the sizes not given explicitly (`--quick --secrets 0`: no filler).
+    if args.objects is None:
+        args.objects = 100 if args.quick else 5000
+    if args.secrets is None:
+        args.secrets = 300 if args.quick else 10000
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     with environment(args) as target:

@@ -1,0 +1,189 @@
+"""What a freshly created realm of Keycloak 26.7.3 holds, so the export can leave it out.
+
+Captured once from a realm created with only its name on the canonical version
+(`RealmRepresentation(realm=..., enabled=True)`, read back through the Admin
+API); reading it from the live server would need a scratch realm, a write the
+export must not make. Older versions differ in a few values (a value equal to
+their default is then exported, which is harmless: it is what the realm has).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Scalar RealmRepresentation fields (id, realm and notBefore removed).
+REALM_SCALARS: dict[str, Any] = {
+    "accessCodeLifespan": 60,
+    "accessCodeLifespanLogin": 1800,
+    "accessCodeLifespanUserAction": 300,
+    "accessTokenLifespan": 300,
+    "accessTokenLifespanForImplicitFlow": 900,
+    "actionTokenGeneratedByAdminLifespan": 43200,
+    "actionTokenGeneratedByUserLifespan": 300,
+    "adminEventsDetailsEnabled": False,
+    "adminEventsEnabled": False,
+    "adminPermissionsEnabled": False,
+    "browserFlow": "browser",
+    "bruteForceProtected": False,
+    "bruteForceStrategy": "MULTIPLE",
+    "clientAuthenticationFlow": "clients",
+    "clientOfflineSessionIdleTimeout": 0,
+    "clientOfflineSessionMaxLifespan": 0,
+    "clientSessionIdleTimeout": 0,
+    "clientSessionMaxLifespan": 0,
+    "defaultSignatureAlgorithm": "RS256",
+    "directGrantFlow": "direct grant",
+    "dockerAuthenticationFlow": "docker auth",
+    "duplicateEmailsAllowed": False,
+    "editUsernameAllowed": False,
+    "enabled": True,
+    "eventsEnabled": False,
+    "failureFactor": 30,
+    "firstBrokerLoginFlow": "first broker login",
+    "internationalizationEnabled": False,
+    "loginWithEmailAllowed": True,
+    "maxDeltaTimeSeconds": 43200,
+    "maxFailureWaitSeconds": 900,
+    "maxSecondaryAuthFailures": 0,
+    "maxTemporaryLockouts": 0,
+    "minimumQuickLoginWaitSeconds": 60,
+    "oauth2DeviceCodeLifespan": 600,
+    "oauth2DevicePollingInterval": 5,
+    "offlineSessionIdleTimeout": 2592000,
+    "offlineSessionMaxLifespan": 5184000,
+    "offlineSessionMaxLifespanEnabled": False,
+    "organizationsEnabled": False,
+    "otpPolicyAlgorithm": "HmacSHA1",
+    "otpPolicyCodeReusable": False,
+    "otpPolicyDigits": 6,
+    "otpPolicyInitialCounter": 0,
+    "otpPolicyLookAheadWindow": 1,
+    "otpPolicyPeriod": 30,
+    "otpPolicyType": "totp",
+    "permanentLockout": False,
+    "quickLoginCheckMilliSeconds": 1000,
+    "refreshTokenMaxReuse": 0,
+    "registrationAllowed": False,
+    "registrationEmailAsUsername": False,
+    "registrationFlow": "registration",
+    "rememberMe": False,
+    "resetCredentialsFlow": "reset credentials",
+    "resetPasswordAllowed": False,
+    "revokeRefreshToken": False,
+    "scimApiEnabled": False,
+    "sslRequired": "external",
+    "ssoSessionIdleTimeout": 1800,
+    "ssoSessionIdleTimeoutRememberMe": 0,
+    "ssoSessionMaxLifespan": 36000,
+    "ssoSessionMaxLifespanRememberMe": 0,
+    "userManagedAccessAllowed": False,
+    "verifiableCredentialsEnabled": False,
+    "verifyEmail": False,
+    "waitIncrementSeconds": 60,
+    "webAuthnPolicyAttestationConveyancePreference": "not specified",
+    "webAuthnPolicyAuthenticatorAttachment": "not specified",
+    "webAuthnPolicyAvoidSameAuthenticatorRegister": False,
+    "webAuthnPolicyCreateTimeout": 0,
+    "webAuthnPolicyPasswordlessAttestationConveyancePreference": "not specified",
+    "webAuthnPolicyPasswordlessAuthenticatorAttachment": "not specified",
+    "webAuthnPolicyPasswordlessAvoidSameAuthenticatorRegister": False,
+    "webAuthnPolicyPasswordlessCreateTimeout": 0,
+    "webAuthnPolicyPasswordlessRequireResidentKey": "not specified",
+    "webAuthnPolicyPasswordlessResidentKey": "required",
+    "webAuthnPolicyPasswordlessRpEntityName": "keycloak",
+    "webAuthnPolicyPasswordlessRpId": "",
+    "webAuthnPolicyPasswordlessUserVerificationRequirement": "required",
+    "webAuthnPolicyRequireResidentKey": "not specified",
+    "webAuthnPolicyResidentKey": "not specified",
+    "webAuthnPolicyRpEntityName": "keycloak",
+    "webAuthnPolicyRpId": "",
+    "webAuthnPolicyUserVerificationRequirement": "not specified",
+}
+
+# Plain list fields.
+REALM_LISTS: dict[str, list[str]] = {
+    "enabledEventTypes": [],
+    "eventsListeners": ["jboss-logging"],
+    "otpSupportedApplications": [
+        "totpAppFreeOTPName",
+        "totpAppGoogleName",
+        "totpAppMicrosoftAuthenticatorName",
+    ],
+    "requiredCredentials": ["password"],
+    "webAuthnPolicyAcceptableAaguids": [],
+    "webAuthnPolicyExtraOrigins": [],
+    "webAuthnPolicyPasswordlessAcceptableAaguids": [],
+    "webAuthnPolicyPasswordlessExtraOrigins": [],
+    "webAuthnPolicyPasswordlessSignatureAlgorithms": ["ES256", "RS256"],
+    "webAuthnPolicySignatureAlgorithms": ["ES256", "RS256"],
+}
+
+# Realm attributes a new realm gets.
+REALM_ATTRIBUTES: dict[str, str] = {
+    "cibaAuthRequestedUserHint": "login_hint",
+    "cibaBackchannelTokenDeliveryMode": "poll",
+    "cibaExpiresIn": "120",
+    "cibaInterval": "5",
+    "oauth2DeviceCodeLifespan": "600",
+    "oauth2DevicePollingInterval": "5",
+    "parRequestUriLifespan": "60",
+    "realmReusableOtpCode": "false",
+}
+
+BROWSER_SECURITY_HEADERS: dict[str, str] = {
+    "contentSecurityPolicy": "frame-src 'self'; frame-ancestors 'self'; object-src 'none';",
+    "contentSecurityPolicyReportOnly": "",
+    "referrerPolicy": "no-referrer",
+    "strictTransportSecurity": "max-age=31536000; includeSubDomains",
+    "xContentTypeOptions": "nosniff",
+    "xFrameOptions": "SAMEORIGIN",
+    "xRobotsTag": "none",
+}
+
+DEFAULT_CLIENT_SCOPES: frozenset[str] = frozenset(
+    [
+        "AuthnContextClassRef",
+        "acr",
+        "basic",
+        "email",
+        "profile",
+        "role_list",
+        "roles",
+        "saml_organization",
+        "web-origins",
+    ]
+)
+OPTIONAL_CLIENT_SCOPES: frozenset[str] = frozenset(
+    ["address", "microprofile-jwt", "offline_access", "organization", "phone"]
+)
+# Client scopes, clients and realm roles every new realm has (default-roles-<realm> apart).
+BUILTIN_SCOPES: frozenset[str] = frozenset(
+    [
+        "AuthnContextClassRef",
+        "acr",
+        "address",
+        "basic",
+        "email",
+        "microprofile-jwt",
+        "offline_access",
+        "organization",
+        "phone",
+        "profile",
+        "role_list",
+        "roles",
+        "saml_organization",
+        "service_account",
+        "web-origins",
+    ]
+)
+BUILTIN_CLIENTS: frozenset[str] = frozenset(
+    [
+        "account",
+        "account-console",
+        "admin-cli",
+        "broker",
+        "realm-management",
+        "security-admin-console",
+    ]
+)
+BUILTIN_ROLES: frozenset[str] = frozenset(["offline_access", "uma_authorization"])

@@ -187,8 +187,9 @@ def rotate(
     write: Callable[[Secret, dict[str, str]], None],
     records: Mapping[str, str],
     requested: str | None,
-) -> None:
-    """Regenerate in Keycloak, read back what it now has, write the Secret."""
+) -> ClientRepresentation:
+    """Regenerate in Keycloak, read back what it now has, write the Secret; returns the
+    client as read back (what status reports)."""
     forget()
     admin.clients.regenerate_secret(realm, uuid)
     forget()
@@ -208,6 +209,12 @@ def rotate(
             f"(HTTP {error.status}); retrying: the next reconcile writes Keycloak's current "
             "secret (it does not rotate again). An immutable Secret must be deleted.",
         ) from None
+    return client
+
+
+def rescheduled(config: CredentialsSecret | None, client: ClientRepresentation) -> RotationPlan:
+    """The plan after a rotation: nothing to do, the next one a period from now."""
+    return RotationPlan(None, {}, _due(config, KeycloakSecretTimes.of(client).created))
 
 
 def credentials_status(

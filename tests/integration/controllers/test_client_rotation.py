@@ -5,7 +5,7 @@ Behaviour (canonical version):
 - on request (a new value of the rotate-secret annotation): the new secret gets a
   client-credentials token, the old one is refused (the realm has no secret-rotation
   policy, so there is no grace period), the Secret matches Keycloak, status shows
-  the rotation time, and the request is not acted on twice;
+  the rotation time, and the request is not acted on twice, nor in Observe mode;
 - on a schedule (rotation.period: 1m): it rotates by itself;
 - a Secret write that fails after Keycloak rotated (an immutable Secret) is
   reported, and once the Secret can be written again it gets Keycloak's current
@@ -141,6 +141,27 @@ def test_rotation_on_request(
         # The same request value is not acted on again, by any later reconcile.
         kube.patch("keycloakclients", ns, "svc", {"metadata": {"labels": {"touch": "1"}}})
         wait_idle(manager, TIMEOUT)
+        assert keycloak_secret(direct_admin, realm, "svc") == new
+        assert secret_value(kube, ns, "svc-credentials") == new
+
+        # Observe mode writes nothing to Keycloak: a request made with it is not acted on.
+        kube.patch(
+            "keycloakclients",
+            ns,
+            "svc",
+            {
+                "metadata": {"annotations": {ROTATE: "2026-12-01-b"}},
+                "spec": {"managementPolicy": "Observe"},
+            },
+        )
+        wait_until(
+            lambda: (
+                kube.is_ready("keycloakclients", ns, "svc")
+                and kube.reason("keycloakclients", ns, "svc") == "Observed"
+            ),
+            TIMEOUT,
+            "observed",
+        )
         assert keycloak_secret(direct_admin, realm, "svc") == new
         assert secret_value(kube, ns, "svc-credentials") == new
 

@@ -148,3 +148,9 @@ def test_rotation_is_a_spec_field_of_credentials_secret() -> None:
     )
     assert spec.credentials_secret is not None
     assert spec.credentials_secret.rotation is not None
+
+
+def test_after_a_rotation_the_next_is_a_period_from_keycloaks_new_time() -> None:
+    client = ClientRepresentation(attributes={cc.KC_CREATION_TIME: str(T0 + 100)})
+    assert cc.rescheduled(HOURLY, client) == cc.RotationPlan(None, {}, T0 + 100 + 3600)
+    assert cc.rescheduled(None, client).next_due is None

@@ -17,6 +17,7 @@ from .connections import ConnectionRegistry
 from .kube import namespace_labels
 from .reasons import Problem
 from .reporting import Timing
+from .secret_watch import SecretCache
 from .secrets import SecretReader
 
 # A child kind and the name of its index of parent keys (setup.py declares both).
@@ -27,7 +28,8 @@ ChildIndex = tuple[ResourceKind, str]
 class Context:
     api: KubeApi
     informers: Mapping[ResourceKind, Informer]
-    secrets: Informer
+    # Owned (by label) and referenced (by name) Secrets only: see secret_watch.py.
+    secrets: SecretCache
     events: EventRecorder
     connections: ConnectionRegistry
     timing: Timing = field(default_factory=Timing)

@@ -17,6 +17,10 @@ from .reasons import NOT_GRANTED, OWNERSHIP_CONFLICT, Problem, SpecError
 
 CR = TypeVar("CR", bound=CustomResource)
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+# Every Secret the controller creates carries this label: the owned-Secret
+# informer selects on it, so a Secret without it is not cached (secret_watch.py).
+OWNED_SECRET_LABELS = {MANAGED_BY_LABEL: "keycloak-controller"}
+OWNED_SECRET_SELECTOR = f"{MANAGED_BY_LABEL}=keycloak-controller"
 
 
 def parse(model: type[CR], obj: KubeObject) -> CR:
@@ -82,8 +86,12 @@ def write_owned_secret(
     data: Mapping[str, str],
     owner: KubeObject,
     existing: KubeObject | None,
+    *,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
 ) -> None:
-    """Create or replace the Secret so that it holds exactly `data`, owned by `owner`."""
+    """Create or replace the Secret so that it holds exactly `data`, owned by `owner`;
+    `labels` and `annotations` go beside the controller's label, which wins."""
     body = {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -91,7 +99,8 @@ def write_owned_secret(
         "metadata": {
             "name": name,
             "namespace": namespace,
-            "labels": {MANAGED_BY_LABEL: "keycloak-controller"},
+            "labels": {**(labels or {}), MANAGED_BY_LABEL: "keycloak-controller"},
+            "annotations": dict(annotations or {}),
             "ownerReferences": [
                 {
                     "apiVersion": owner.api_version,
@@ -120,10 +129,17 @@ def write_owned_secret(
                     f"Secret {namespace}/{name} exists and is not owned by this {owner.kind}; "
                     "delete it or choose another name",
                 ) from None
-            if secret_data(existing) == dict(data):
+            # Equal data is enough only with the label: without it, it drops out of
+            # the owned cache, and the controller would no longer see its edits.
+            if secret_data(existing) == dict(data) and has_owned_label(existing):
                 return
     body["metadata"]["resourceVersion"] = existing.resource_version  # type: ignore[index]
     api.request("PUT", SECRETS.object_path(namespace, name), body=body)
+
+
+def has_owned_label(obj: KubeObject) -> bool:
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    return all(labels.get(k) == v for k, v in OWNED_SECRET_LABELS.items())
 
 
 def controlled_by(obj: KubeObject, owner_uid: str) -> bool:

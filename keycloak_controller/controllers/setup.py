@@ -4,6 +4,9 @@ Indexes (on the informer of the referring kind):
 - the parent's index ("keycloak" on realms, "realm" on clients and users): the
   parent `ns/name` the resource points at;
 - every kind "secret": the Secrets `ns/name` it reads.
+Secrets are cached by need (secret_watch.py): an informer of the Secrets we own
+(by label) and one watch per Secret a CR references (kept in step with the
+"secret" refs by a handler on each CR informer); never a full Secret informer.
 Watches:
 - a parent's change requeues its children, so a child waiting with
   DependencyNotReady proceeds by itself;
@@ -33,13 +36,16 @@ from keycloak_controller.runtime.objects import SECRETS, KubeObject, ResourceKin
 from keycloak_controller.runtime.ratelimit import ItemExponentialFailureRateLimiter
 from keycloak_controller.runtime.reconcile import Request
 from keycloak_controller.runtime.store import IndexFunc
+from keycloak_controller.runtime.targeted import NamedWatches
 
 from .connections import ConnectionRegistry
 from .context import ChildIndex, Context
 from .finalizer import has_finalizer
 from .kinds import resource_kind
+from .kube import OWNED_SECRET_SELECTOR
 from .registry import WIRINGS, Parent, Wiring
 from .reporting import Timing
+from .secret_watch import SecretCache, SecretRefTracker
 
 BY_SECRET = "secret"  # noqa: S105 - an index name
 COMPONENT = "keycloak-controller"
@@ -155,11 +161,15 @@ def setup_controllers(manager: Manager, options: ControllerOptions) -> Controlle
     namespaces = options.namespaces
     kinds = {w.model: resource_kind(w.model) for w in WIRINGS}
     informers = {kind: manager.informer(kind, namespaces=namespaces) for kind in kinds.values()}
-    secrets = manager.informer(SECRETS, namespaces=namespaces)
+    secrets = manager.informer(SECRETS, namespaces=namespaces, label_selector=OWNED_SECRET_SELECTOR)
+    referenced = NamedWatches(manager.api, SECRETS, transform=manager.options.cache_transform)
+    manager.informers.append(referenced)  # started, synced and stopped with the rest
     children: dict[ResourceKind, list[ChildIndex]] = {}
     for wiring in WIRINGS:
         informer = informers[kinds[wiring.model]]
-        informer.add_index(BY_SECRET, _typed(wiring.model, _secret_keys(wiring)))
+        secret_keys = _typed(wiring.model, _secret_keys(wiring))
+        informer.add_index(BY_SECRET, secret_keys)
+        informer.add_event_handler(SecretRefTracker(referenced, secret_keys))
         if wiring.parent is not None:
             informer.add_index(
                 wiring.parent.index, _typed(wiring.model, _parent_keys(wiring.parent))
@@ -170,7 +180,7 @@ def setup_controllers(manager: Manager, options: ControllerOptions) -> Controlle
     ctx = Context(
         api=manager.api,
         informers=informers,
-        secrets=secrets,
+        secrets=SecretCache(secrets, referenced, manager.api),
         events=EventRecorder(manager.api, COMPONENT),
         connections=ConnectionRegistry(),
         timing=options.timing,
@@ -188,7 +198,7 @@ def setup_controllers(manager: Manager, options: ControllerOptions) -> Controlle
             ),
         )
         _watch_own_kind(controller, informer)
-        controller.watches(secrets, _lookup(informer, BY_SECRET))
+        controller.watches(referenced, _lookup(informer, BY_SECRET))
         if wiring.parent is not None:
             # The parent's changes (its status too: Ready, realmId) requeue the children.
             controller.watches(
@@ -201,6 +211,9 @@ def setup_controllers(manager: Manager, options: ControllerOptions) -> Controlle
             # Only this kind creates these Secrets: their creation needs no reconcile,
             # their edits and deletions do (they are put back).
             controller.owns(secrets, owner_group=GROUP, owner_kind=kind.kind, on_create=False)
+        for owned in wiring.owns:
+            owned_informer = manager.informer(owned, namespaces=namespaces)
+            controller.owns(owned_informer, owner_group=GROUP, owner_kind=kind.kind)
     return Controllers(ctx)
 
 

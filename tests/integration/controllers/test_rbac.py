@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from kubernetes import client as k8s
 
+from keycloak_controller.controllers.kube import OWNED_SECRET_SELECTOR
 from keycloak_controller.runtime.leaderelection import LeaderElectionConfig
 from tests.support import rbac
 from tests.support.controller_harness import (
@@ -74,6 +75,10 @@ def test_the_identity_is_the_service_account_and_what_it_may_not_do(
     # What the controller needs works (deploy/default grants Secrets cluster-wide;
     # docs/security.md says why, and deploy/namespaced is the narrower install).
     assert core.read_namespaced_secret("app", ns).data
+    # The Secret cache's two narrow list/watch shapes (docs/secret-cache.md).
+    assert not core.list_namespaced_secret(ns, label_selector=OWNED_SECRET_SELECTOR).items
+    by_name = core.list_namespaced_secret(ns, field_selector="metadata.name=app").items
+    assert [s.metadata.name for s in by_name] == ["app"]
     assert custom.list_namespaced_custom_object(GROUP, VERSION, ns, "keycloakclients")
     # And what the design rules out is denied by the apiserver itself.
     crd = "keycloaks.keycloak-controller.dev"

@@ -19,6 +19,7 @@ from .base import MAX_LIST, MAX_NAME, MAX_TEXT, MAX_URL, SpecModel, cel, immutab
 from .base import Rule as CelRule
 from .base import list_set as _list_set
 from .client_authorization import AUTHORIZATION_RULE, ClientAuthorization
+from .client_credentials import ROTATION_RULES, CredentialsStatus, SecretMetadata, SecretRotation
 from .client_oidc import (
     ClientAuthentication,
     ClientAuthMethod,
@@ -171,15 +172,15 @@ class ServiceAccount(RoleMappingSpec):
     )
 
 
-class CredentialsSecret(SpecModel):
+class CredentialsSecret(SecretMetadata):
     """The Secret the controller writes in this client's namespace.
 
     Keys: client-id, client-secret (Confidential OIDC clients that authenticate
     with the secret), issuer, token-endpoint, authorization-endpoint,
     userinfo-endpoint, jwks-uri; SAML clients also get saml-idp-metadata-url,
-    saml-idp-sso-url and saml-idp-signing-certificate (the realm's, base64 DER).
-    The Secret is owned by the KeycloakClient, recreated if deleted and put back
-    if edited.
+    saml-idp-sso-url and saml-idp-signing-certificate (the realm's, base64 DER);
+    every client also gets keycloak-url and realm. The Secret is owned by the
+    KeycloakClient, recreated if deleted and put back if edited.
     """
 
     model_config = ConfigDict(
@@ -205,6 +206,14 @@ class CredentialsSecret(SpecModel):
         description=(
             "Bring your own client secret: the controller sets the client's secret in Keycloak "
             "from this Secret key (Confidential clients only). Unset: Keycloak generates it."
+        ),
+    )
+    rotation: SecretRotation | None = Field(
+        default=None,
+        description=(
+            "Rotate the generated client secret on a schedule; on request at any time with "
+            "the keycloak-controller.dev/rotate-secret annotation. Not with existingSecret. "
+            "See docs/client-credentials.md."
         ),
     )
 
@@ -293,6 +302,7 @@ class KeycloakClientSpec(ManagedObjectSpec):
                 field_path=".adminUrl",
             ),
             AUTHORIZATION_RULE,
+            *ROTATION_RULES,
         )
     )
 
@@ -529,6 +539,9 @@ class KeycloakClientStatus(ResourceStatus):
     )
     service_account_user_id: str | None = Field(
         default=None, description="The service account user's id, when enabled."
+    )
+    credentials: CredentialsStatus | None = Field(
+        default=None, description="The client secret's last rotation (times, never values)."
     )
 
 

@@ -34,6 +34,8 @@ ADMIN_REALM_ROLES = frozenset({"admin", "create-realm"})
 
 # Keys of the credentials Secret.
 KEY_CLIENT_ID = "client-id"
+KEY_KEYCLOAK_URL = "keycloak-url"
+KEY_REALM = "realm"
 KEY_CLIENT_SECRET = "client-secret"  # noqa: S105 - a key name
 KEY_ISSUER = "issuer"
 KEY_TOKEN_ENDPOINT = "token-endpoint"  # noqa: S105 - a key name
@@ -245,7 +247,12 @@ def credentials_data(
         if saml
         else oidc_endpoints(base_url, realm)
     )
-    data = {KEY_CLIENT_ID: client_id, **endpoints}
+    data = {
+        KEY_CLIENT_ID: client_id,
+        KEY_KEYCLOAK_URL: base_url.rstrip("/"),
+        KEY_REALM: realm,
+        **endpoints,
+    }
     if client_secret is not None:
         data[KEY_CLIENT_SECRET] = client_secret.reveal()
     return data

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import time
 from dataclasses import dataclass, field
 
 from keycloak_controller.api import KeycloakClient, KeycloakClientStatus
@@ -34,7 +35,10 @@ from keycloak_controller.keycloak.models import (
 )
 from keycloak_controller.keycloak.resources.client_cache import CachedClient
 from keycloak_controller.keycloak.secrets import Secret
+from keycloak_controller.runtime.objects import KubeObject
+from keycloak_controller.runtime.reconcile import Request, Result
 
+from . import client_credentials as credentials
 from . import client_plan as model
 from . import client_settings as settings
 from . import reasons
@@ -52,6 +56,7 @@ from .client_guards import (
     refuse_ungranted,
 )
 from .client_settings import ClientInputs
+from .context import Context
 from .group_membership import group_changes
 from .kinds import CLIENTS
 from .kube import controlled_by, secret_data, write_owned_secret
@@ -75,6 +80,7 @@ class ObservedClient:
     service_account_groups: list[GroupRepresentation] | None = None
     idp_certificate: str | None = None
     authorization: ObservedAuthorization | None = None
+    rotation: credentials.RotationPlan | None = None
 
 
 class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClient]):
@@ -83,6 +89,15 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
 
     def describe(self, cr: KeycloakClient) -> str:
         return f"Client {cr.spec.client_id}"
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self.rotation_clock = credentials.RotationClock()
+
+    def reconcile(self, request: Request) -> Result:
+        # A scheduled secret rotation may be due before the next resync.
+        result = super().reconcile(request)
+        return self.rotation_clock.shorten(request, result, time.time())
 
     def resolve(self, cr: KeycloakClient, *, cleanup: bool = False) -> RealmParent:
         parents = realm_parent(
@@ -377,17 +392,85 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
                 f"Secret {namespace}/{name} exists and is not owned by this KeycloakClient; "
                 "delete it or set spec.credentialsSecret.name to another name",
             )
-        if secret_data(existing) == data:
-            return
+        rotation = self._rotation(cr, observed, existing)
+        labels, annotations = credentials.secret_metadata(
+            spec.credentials_secret, rotation.annotations
+        )
         obj = self.ctx.informer(CLIENTS).get(namespace, cr.metadata.name)
         if obj is None:
+            return
+
+        def write(value: Secret | None, notes: dict[str, str]) -> None:
+            body = model.credentials_data(
+                spec.client_id,
+                value,
+                parents.base_url,
+                parents.name,
+                saml=spec.protocol == "saml",
+                idp_certificate=observed.idp_certificate,
+            )
+            _, notes = credentials.secret_metadata(spec.credentials_secret, notes)
+            write_owned_secret(
+                self.ctx.api, namespace, name, body, obj, existing, labels=labels, annotations=notes
+            )
+
+        uuid = client.id if client else None
+        if rotation.reason and uuid and not observing(cr):
+            # Regenerate and write the Secret in one change (a Keycloak write, so never
+            # in Observe mode; counted as a Secret write, not as drift). No second pass
+            # (the Secret cache is behind the write): status reports the client as the
+            # rotation read it back.
+            admin, realm = parents.admin, parents.name
+
+            def rotate() -> None:
+                observed.client = credentials.rotate(
+                    admin,
+                    realm,
+                    uuid,
+                    lambda: self.ctx.client_cache.invalidate(admin, realm, spec.client_id),
+                    write,
+                    rotation.annotations,
+                    credentials.requested_rotation(cr.metadata.annotations),
+                )
+                observed.rotation = credentials.rescheduled(
+                    spec.credentials_secret, observed.client
+                )
+                self.rotation_clock.set(namespace, cr.metadata.name, observed.rotation.next_due)
+
+            plan.add(
+                f"Secret {name} (client secret rotation: {rotation.reason})",
+                Verb.UPDATE,
+                rotate,
+                target=Target.KUBERNETES,
+            )
+            return
+        if secret_data(existing) == data and credentials.metadata_matches(
+            existing, labels, annotations
+        ):
             return
         plan.add(
             f"Secret {name}",
             Verb.UPDATE if existing else Verb.CREATE,
-            lambda: write_owned_secret(self.ctx.api, namespace, name, data, obj, existing),
+            lambda: write(secret, rotation.annotations),
             target=Target.KUBERNETES,
         )
+
+    def _rotation(
+        self, cr: KeycloakClient, observed: ObservedClient, existing: KubeObject | None
+    ) -> credentials.RotationPlan:
+        spec = cr.spec
+        generated = spec.uses_client_secret() and observed.byo_secret is None
+        rotation = credentials.plan_rotation(
+            spec.credentials_secret,
+            credentials.requested_rotation(cr.metadata.annotations),
+            credentials.SecretRecord.of(existing),
+            credentials.KeycloakSecretTimes.of(observed.client),
+            time.time(),
+            generated=generated,
+        )
+        observed.rotation = rotation
+        self.rotation_clock.set(cr.metadata.namespace, cr.metadata.name, rotation.next_due)
+        return rotation
 
     # --- report -----------------------------------------------------------------------
 
@@ -404,6 +487,11 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
             realm_name=parents.name,
             credentials_secret_name=cr.spec.credentials_secret_name(cr.metadata.name),
             service_account_user_id=account[0] if account else None,
+            credentials=credentials.credentials_status(
+                observed.rotation or credentials.RotationPlan(None, {}),
+                credentials.KeycloakSecretTimes.of(client),
+                generated=cr.spec.uses_client_secret() and observed.byo_secret is None,
+            ),
         )
 
     # --- deletion ---------------------------------------------------------------------

@@ -155,6 +155,8 @@ def test_saml_credentials_keys() -> None:
     )
     assert data == {
         "client-id": "urn:sp",
+        "keycloak-url": "https://kc",
+        "realm": "demo",
         "issuer": "https://kc/realms/demo",
         "saml-idp-metadata-url": "https://kc/realms/demo/protocol/saml/descriptor",
         "saml-idp-sso-url": "https://kc/realms/demo/protocol/saml",

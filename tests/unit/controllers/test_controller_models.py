@@ -219,6 +219,8 @@ def test_credentials_secret_content() -> None:
     data = client_plan.credentials_data("app", Secret("s"), "https://kc.example/", "demo")
     assert data == {
         "client-id": "app",
+        "keycloak-url": "https://kc.example",
+        "realm": "demo",
         "client-secret": "s",
         "issuer": "https://kc.example/realms/demo",
         "token-endpoint": "https://kc.example/realms/demo/protocol/openid-connect/token",

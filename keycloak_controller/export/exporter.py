@@ -17,6 +17,7 @@ from keycloak_controller.keycloak.client import KeycloakAdmin
 
 from . import bundle, clients, realm_children, users
 from .bundle import Document, Names
+from .federation import export_user_federation
 from .identity_providers import export_identity_providers
 from .realm_settings import SecretStub, export_settings
 
@@ -91,6 +92,13 @@ def export_realm(
             "identity providers of a type the CRD does not type, left out: " + ", ".join(skipped)
         )
     step("identity providers", len(providers))
+    ldap, others = export_user_federation(
+        admin, realm, representation.id or "", secret_name, out.secrets
+    )
+    fields["user_federation"] = {"ldap": ldap} if ldap else None
+    if others:
+        out.notes.append("user storage providers not exported yet: " + ", ".join(others))
+    step("user federation", len(ldap))
     spec = KeycloakRealmSpec.model_validate(
         {
             "keycloak_ref": KeycloakReference(name=options.keycloak_name),

@@ -19,6 +19,12 @@ def is_service_account(user: UserRepresentation) -> bool:
     return bool(user.service_account_client_id)
 
 
+def is_federated(user: UserRepresentation) -> bool:
+    """Users imported from user federation (LDAP) belong to the directory: exporting them
+    would have the copy fight the provider that imports them again."""
+    return bool(user.federation_link)
+
+
 def export_user(
     admin: KeycloakAdmin, realm: str, user: UserRepresentation, realm_ref: str
 ) -> KeycloakUserSpec:
@@ -52,7 +58,7 @@ def export_user(
 
 
 def export_users(admin: KeycloakAdmin, realm: str, realm_ref: str) -> Iterator[KeycloakUserSpec]:
-    """Every user, page by page (service accounts apart)."""
+    """Every user, page by page (service accounts and federated users apart)."""
     for user in admin.users.iter_all(realm):
-        if not is_service_account(user):
+        if not is_service_account(user) and not is_federated(user):
             yield export_user(admin, realm, user, realm_ref)

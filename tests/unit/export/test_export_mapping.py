@@ -229,3 +229,55 @@ def test_the_export_subcommand_parses() -> None:
     assert (args.realm, args.adopt, args.users, args.output) == (["a"], True, True, None)
     with pytest.raises(SystemExit):
         cli.parse_args(["export", "--url", "http://kc"])  # a realm or --all-realms
+
+
+def test_an_ldap_provider_keeps_its_mappers_and_refers_to_a_bind_secret() -> None:
+    from keycloak_controller.export.federation import export_ldap
+    from keycloak_controller.keycloak.models import ComponentRepresentation
+
+    stubs: list[bundle.SecretStub] = []
+    provider = export_ldap(
+        ComponentRepresentation.model_validate(
+            {
+                "name": "corp",
+                "providerId": "ldap",
+                "config": {
+                    "connectionUrl": ["ldap://x"],
+                    "authType": ["simple"],
+                    "bindDn": ["cn=admin"],
+                    "bindCredential": ["**********"],
+                    "usersDn": ["ou=people"],
+                    "vendor": ["other"],
+                    "editMode": ["READ_ONLY"],
+                    "searchScope": ["2"],
+                    "fullSyncPeriod": ["-1"],
+                    "userObjectClasses": ["inetOrgPerson, organizationalPerson"],
+                    "krbPrincipalAttribute": ["krb5PrincipalName"],
+                },
+            }
+        ),
+        [
+            ComponentRepresentation.model_validate(
+                {
+                    "name": "username",
+                    "providerId": "user-attribute-ldap-mapper",
+                    "config": {"user.model.attribute": ["username"], "ldap.attribute": ["uid"]},
+                }
+            ),
+            ComponentRepresentation.model_validate(
+                {"name": "krb", "providerId": "kerberos-principal-attribute-mapper"}
+            ),
+        ],
+        "s",
+        stubs,
+    )
+    assert provider.bind_credential_secret_ref is not None
+    assert [s.key for s in stubs] == ["ldap-corp-bind-credential"]
+    assert provider.search_scope is not None and provider.search_scope.value == "Subtree"
+    assert provider.sync is not None and provider.sync.full_sync_period_seconds == 0
+    assert provider.user_object_classes == ["inetOrgPerson", "organizationalPerson"]
+    assert provider.additional_config == {"krbPrincipalAttribute": "krb5PrincipalName"}
+    mappers = {m.name: m for m in provider.mappers or ()}
+    assert mappers["username"].user_attribute is not None
+    assert mappers["krb"].custom is not None
+    assert "**********" not in provider.model_dump_json()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from keycloak_controller.keycloak.auth import PasswordCredentials
 from keycloak_controller.keycloak.client import KeycloakAdmin
+from keycloak_controller.keycloak.errors import KeycloakError
 from keycloak_controller.keycloak.secrets import Secret
 
 from . import bundle
@@ -106,24 +107,29 @@ def run(args: argparse.Namespace) -> int:
         include_users=args.users,
         adopt=args.adopt,
     )
-    with KeycloakAdmin(args.url, login) as admin:
-        realms = args.realm or sorted(
-            r.realm for r in admin.realms.list() if r.realm and r.realm != "master"
-        )
-        secret = bundle.object_name(options.keycloak_name, "admin")
-        documents = [
-            bundle.keycloak_document(options.keycloak_name, options.namespace, args.url, secret)
-        ]
-        documents += bundle.secret_documents(
-            options.namespace,
-            [
-                bundle.SecretStub(secret, "username", "an admin username"),
-                bundle.SecretStub(secret, "password", "its password"),
-            ],
-        )
-        names = bundle.Names()
-        for realm in realms:
-            documents += export_realm(admin, realm, options, names, progress).documents
+    try:
+        with KeycloakAdmin(args.url, login) as admin:
+            realms = args.realm or sorted(
+                r.realm for r in admin.realms.list() if r.realm and r.realm != "master"
+            )
+            secret = bundle.object_name(options.keycloak_name, "admin")
+            documents = [
+                bundle.keycloak_document(options.keycloak_name, options.namespace, args.url, secret)
+            ]
+            documents += bundle.secret_documents(
+                options.namespace,
+                [
+                    bundle.SecretStub(secret, "username", "an admin username"),
+                    bundle.SecretStub(secret, "password", "its password"),
+                ],
+            )
+            names = bundle.Names()
+            for realm in realms:
+                documents += export_realm(admin, realm, options, names, progress).documents
+    except KeycloakError as error:
+        # The transport's messages name the request, never a credential.
+        progress(f"export: {error}")
+        return 1
     if args.output is None:
         sys.stdout.write(bundle.render_stream(documents))
     else:

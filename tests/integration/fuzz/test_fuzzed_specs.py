@@ -19,7 +19,6 @@ specs. The counts per outcome are printed and written to the terminal summary.
 from __future__ import annotations
 
 import json
-import re
 import time
 import uuid
 from collections import Counter
@@ -60,7 +59,8 @@ PLURALS = {
 # Found in the captured logs only when a reconciler or handler raised something
 # unexpected (the runtime logs the traceback and backs off).
 CRASH_MARKERS = ("reconcile failed; requeued with backoff", "event handler failed")
-SETTLE_TIMEOUT = 420.0
+SETTLE_TIMEOUT = 900.0
+IDLE_TIMEOUT = 180.0
 
 # --- the canary ------------------------------------------------------------------
 
@@ -207,6 +207,16 @@ class Batch:
         ready = _condition(obj, "Ready")
         return bool(ready and ready.get("observedGeneration") == generation and ready["reason"])
 
+    def unsettled(self) -> str:
+        lines = []
+        for name, case in self.admitted:
+            if not self.settled(name):
+                obj = self.kube.get(self.plural, self.namespace, name) or {}
+                ready = _condition(obj, "Ready")
+                spec = json.dumps(case.spec, ensure_ascii=True)[:300]
+                lines.append(f"{name} ({case.mutation} at {case.path}): {ready} {spec}")
+        return "\n".join(lines[:30]) + f"\n({len(lines)} in all)"
+
     def classify(self, name: str, case: Case) -> None:
         obj = self.kube.get(self.plural, self.namespace, name) or {}
         ready = _condition(obj, "Ready") or {}
@@ -243,6 +253,20 @@ def _condition(obj: dict[str, Any], type_: str) -> dict[str, Any] | None:
             found: dict[str, Any] = condition
             return found
     return None
+
+
+def busiest(logs: str) -> list[tuple[str, int]]:
+    """The objects reconciled most often in the logs' last stretch: a hot loop's suspects."""
+    seen: Counter[str] = Counter()
+    for line in logs.splitlines()[-5000:]:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        key = entry.get("key") or entry.get("request") if isinstance(entry, dict) else None
+        if key:
+            seen[f"{entry.get('controller', '')} {key}: {entry.get('event', '')[:60]}"] += 1
+    return seen.most_common(8)
 
 
 def generate(strategy: st.SearchStrategy[Case], count: int) -> list[Case]:
@@ -386,16 +410,6 @@ def hand_picked(kind: str, base: dict[str, Any], canary: Canary) -> list[Case]:
     return cases
 
 
-# Keycloak CRs with a reachable but wrong address would wait out connect timeouts;
-# these answer (or fail) at once.
-KEYCLOAK_URLS = (
-    "http://127.0.0.1:1",
-    "http://127.0.0.1:1/" + "\u00e9" * 100,
-    "http://localhost:1/auth",
-    "https://127.0.0.1:1",
-)
-
-
 def bases(kind: str, keycloak: KeycloakEndpoint, ready: ReadyRealm) -> dict[str, Any]:
     marker = uuid.uuid4().hex[:8]
     if kind == "Keycloak":
@@ -425,17 +439,6 @@ def with_own_identity(kind: str, cases: list[Case]) -> list[Case]:
         spec = dict(case.spec)
         if not case.path.startswith(key[kind]) or not case.path:
             spec[key[kind]] = f"{spec[key[kind]]}-{i}"
-        out.append(Case(case.mutation, case.path, spec))
-    return out
-
-
-def keycloak_urls(cases: list[Case]) -> list[Case]:
-    out = []
-    for i, case in enumerate(cases):
-        spec = dict(case.spec)
-        url = (spec.get("external") or {}).get("url")
-        if isinstance(url, str) and re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url):
-            spec["external"] = {**spec["external"], "url": KEYCLOAK_URLS[i % len(KEYCLOAK_URLS)]}
         out.append(Case(case.mutation, case.path, spec))
     return out
 
@@ -485,16 +488,16 @@ def test_fuzzed_specs_are_refused_or_reported(
         before, events_before = canary.snapshot(), canary.admin_events()
         started = time.monotonic()
 
+        # A generated but reachable-looking Keycloak URL would wait out connect
+        # timeouts; the hand-picked URLs fail at once.
         skip = frozenset({"external"}) if kind == "Keycloak" else frozenset()
         # Realms are the costly kind to create in Keycloak: fewer valid-shaped ones.
-        hostile = 10 if kind == "KeycloakRealm" else 30
+        hostile = 5 if kind == "KeycloakRealm" else 30
         cases = generate(
             fuzz_case(schema, base, hostile_percent=hostile, skip=skip), GENERATED_PER_KIND + 40
         )
         generated = len(cases)
         cases = with_own_identity(kind, cases + hand_picked(kind, base, canary))
-        if kind == "Keycloak":
-            cases = keycloak_urls(cases)
         timings["generate"] = time.monotonic() - started
 
         existing: set[str] = set()
@@ -507,12 +510,18 @@ def test_fuzzed_specs_are_refused_or_reported(
                 existing = {n for n, e in zip(names, found, strict=True) if e}
             timings["admission"] = time.monotonic() - started
             list(pool.map(lambda nc: batch.create(*nc), batch.admitted))
-        wait_until(
-            lambda: all(batch.settled(name) for name, _ in batch.admitted),
-            SETTLE_TIMEOUT,
-            f"every admitted fuzzed {kind} to report a Ready condition",
-        )
-        wait_idle(run.manager, SETTLE_TIMEOUT)
+        try:
+            wait_until(
+                lambda: all(batch.settled(name) for name, _ in batch.admitted),
+                SETTLE_TIMEOUT,
+                f"every admitted fuzzed {kind} to report a Ready condition",
+            )
+        except AssertionError as error:
+            raise AssertionError(f"{error}; still unsettled:\n{batch.unsettled()}") from None
+        try:
+            wait_idle(run.manager, IDLE_TIMEOUT)
+        except AssertionError as error:
+            raise AssertionError(f"{error}; busiest keys: {busiest(logs.getvalue())}") from None
         timings["settle"] = time.monotonic() - started
         for name, case in batch.admitted:
             batch.classify(name, case)

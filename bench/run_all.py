@@ -31,6 +31,7 @@ def main() -> int:
     parser.add_argument(
         "--skip-secret-memory", action="store_true", help="skip bench/secret_memory_bench.py"
     )
+    parser.add_argument("--skip-export", action="store_true", help="skip bench/export_scale.py")
     args, rest = parser.parse_known_args()
     controller = [sys.executable, str(BENCH / "keycloak_bench.py"), *rest]
     if args.quick:
@@ -52,6 +53,9 @@ def main() -> int:
     if code == 0 and not args.skip_secret_memory:
         memory = [sys.executable, str(BENCH / "secret_memory_bench.py")]
         code = subprocess.call([*memory, "--quick"] if args.quick else memory)
+    if code == 0 and not args.skip_export:
+        export = [sys.executable, str(BENCH / "export_scale.py")]
+        code = subprocess.call([*export, "--quick"] if args.quick else export)
     return code
 
 

@@ -162,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("version", help="print the version and exit")
     _add_run(sub)
+    from keycloak_controller.export.command import add_parser as _add_export
+
+    _add_export(sub)
     return parser
 
 
@@ -283,6 +286,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "run":
         return run(args)
+    if args.command == "export":
+        from keycloak_controller.export.command import run as export
+
+        return export(args)
     return 2  # pragma: no cover - argparse rejects unknown commands first
 
 

@@ -501,34 +501,37 @@ def test_fuzzed_specs_are_refused_or_reported(
         timings["generate"] = time.monotonic() - started
 
         existing: set[str] = set()
-        with ThreadPoolExecutor(4) as pool:
-            list(pool.map(lambda ic: batch.admit(*ic), enumerate(cases)))
-            if kind == "KeycloakRealm":
-                # Realms that exist already (the canary, say) are never deleted by the clean-up.
-                names = [str(c.spec.get("realmName")) for _, c in batch.admitted]
-                found = pool.map(direct.realm_exists, names)
-                existing = {n for n, e in zip(names, found, strict=True) if e}
-            timings["admission"] = time.monotonic() - started
-            list(pool.map(lambda nc: batch.create(*nc), batch.admitted))
         try:
-            wait_until(
-                lambda: all(batch.settled(name) for name, _ in batch.admitted),
-                SETTLE_TIMEOUT,
-                f"every admitted fuzzed {kind} to report a Ready condition",
-            )
-        except AssertionError as error:
-            raise AssertionError(f"{error}; still unsettled:\n{batch.unsettled()}") from None
-        try:
-            wait_idle(run.manager, IDLE_TIMEOUT)
-        except AssertionError as error:
-            raise AssertionError(f"{error}; busiest keys: {busiest(logs.getvalue())}") from None
-        timings["settle"] = time.monotonic() - started
-        for name, case in batch.admitted:
-            batch.classify(name, case)
+            with ThreadPoolExecutor(4) as pool:
+                list(pool.map(lambda ic: batch.admit(*ic), enumerate(cases)))
+                if kind == "KeycloakRealm":
+                    # Realms that exist already (the canary, say) are never deleted by the clean-up.
+                    names = [str(c.spec.get("realmName")) for _, c in batch.admitted]
+                    found = pool.map(direct.realm_exists, names)
+                    existing = {n for n, e in zip(names, found, strict=True) if e}
+                timings["admission"] = time.monotonic() - started
+                list(pool.map(lambda nc: batch.create(*nc), batch.admitted))
+            try:
+                wait_until(
+                    lambda: all(batch.settled(name) for name, _ in batch.admitted),
+                    SETTLE_TIMEOUT,
+                    f"every admitted fuzzed {kind} to report a Ready condition",
+                )
+            except AssertionError as error:
+                raise AssertionError(f"{error}; still unsettled:\n{batch.unsettled()}") from None
+            try:
+                wait_idle(run.manager, IDLE_TIMEOUT)
+            except AssertionError as error:
+                raise AssertionError(f"{error}; busiest keys: {busiest(logs.getvalue())}") from None
+            timings["settle"] = time.monotonic() - started
+            for name, case in batch.admitted:
+                batch.classify(name, case)
 
-        threads_alive = all(t.is_alive() for c in run.manager.controllers for t in c._threads)
-        after, events_after = canary.snapshot(), canary.admin_events()
-        _clean_up(batch, direct, existing)
+            threads_alive = all(t.is_alive() for c in run.manager.controllers for t in c._threads)
+            after, events_after = canary.snapshot(), canary.admin_events()
+        finally:
+            # Also after a failure: the shared Keycloak keeps no fuzzed realms.
+            _clean_up(batch, direct, existing)
 
     timings["clean-up"] = time.monotonic() - started
     report = (

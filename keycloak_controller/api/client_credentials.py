@@ -61,7 +61,28 @@ class SecretRotation(SpecModel):
 Value = Annotated[str, Field(max_length=MAX_TEXT)]
 
 
-def _metadata_field(what: str) -> Any:
+# Kubernetes' own syntax for label and annotation keys (an optional DNS-subdomain
+# prefix and a name of at most 63 characters) and for label values: the apiserver
+# refuses anything else when the controller writes the Secret, so admission must.
+_QUALIFIED_NAME = (
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+)
+_LABEL_VALUE = r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"
+
+
+def _metadata_field(what: str, *, label_values: bool = False) -> Any:
+    values = (
+        [
+            CelRule(
+                f"self.all(k, self[k].matches('{_LABEL_VALUE}'))",
+                "label values must be at most 63 letters, digits, '-', '_' or '.', "
+                "beginning and ending with a letter or digit",
+            )
+        ]
+        if label_values
+        else []
+    )
     return Field(
         default=None,
         max_length=MAX_METADATA,
@@ -76,7 +97,13 @@ def _metadata_field(what: str) -> Any:
                 CelRule(
                     f"self.all(k, !k.startsWith('{RESERVED_PREFIX}'))",
                     f"keys under {RESERVED_PREFIX} are set by the controller",
-                )
+                ),
+                CelRule(
+                    f"self.all(k, k.matches('{_QUALIFIED_NAME}'))",
+                    "keys must be Kubernetes qualified names: an optional DNS-subdomain "
+                    "prefix and '/', then at most 63 letters, digits, '-', '_' or '.'",
+                ),
+                *values,
             ),
         },
     )
@@ -85,7 +112,7 @@ def _metadata_field(what: str) -> Any:
 class SecretMetadata(SpecModel):
     """Mixin fields of `credentialsSecret`: the Secret's labels and annotations."""
 
-    labels: dict[str, Value] | None = _metadata_field("Labels")
+    labels: dict[str, Value] | None = _metadata_field("Labels", label_values=True)
     annotations: dict[str, Value] | None = _metadata_field("Annotations")
 
 

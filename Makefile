@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 # two workers keep both cores busy without starving the JVMs.
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv provision lint typecheck unit integration test dev openapi models api-diff \
+.PHONY: help venv provision lint typecheck unit integration test fuzz dev openapi models api-diff \
         crds docs argocd image kind-e2e bench lock clean-testenv
 
 help:
@@ -49,6 +49,10 @@ integration: venv provision ## Integration and multi-version tests against the r
 	$(VENV)/bin/pytest tests/integration -n $(PYTEST_WORKERS) -q
 
 test: venv provision lint typecheck unit integration ## Everything CI runs
+
+# Not in `make test` yet: two of the four kinds do not pass (docs/testing.md).
+fuzz: venv provision ## Schema-driven fuzzed specs per kind against the real components
+	$(VENV)/bin/pytest tests/fuzz -n $(PYTEST_WORKERS) -q
 
 dev: venv provision ## Local control plane + Keycloak + the controller, with the samples applied
 	$(PY) hack/devenv.py

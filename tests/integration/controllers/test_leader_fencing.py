@@ -24,7 +24,9 @@ figure belongs to `bench/leader_takeover.py`, here it has only a failure bound.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -253,7 +255,25 @@ def test_a_leader_that_cannot_renew_stops_writing_before_its_lease_can_expire(
     binding = rbac_api.read_namespaced_role_binding(LEASE_BINDING, ns)
     cut_at = now()
     rbac_api.delete_namespaced_role_binding(LEASE_BINDING, ns)
-    wait_until(lambda: not a.alive(), TIMEOUT, f"a to give up\n{a.tail()}")
+    # New clients keep arriving until a is gone, so it always has work left when its
+    # fence shuts, however fast this machine finishes the first batch.
+    stop_feeding = threading.Event()
+
+    def feed() -> None:
+        for i in itertools.count():
+            if stop_feeding.wait(0.25):
+                return
+            name = f"late-{i:03d}"
+            kube.create("keycloakclients", ns, client_object(name, "realm", name))
+            names.append(name)
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    try:
+        wait_until(lambda: not a.alive(), TIMEOUT, f"a to give up\n{a.tail()}")
+    finally:
+        stop_feeding.set()
+        feeder.join(timeout=30)
     exited_at = now()
     last_renewal = renew_time(read_lease(crds, lease, ns))  # a is gone: its last renewal
 

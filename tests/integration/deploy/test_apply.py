@@ -166,7 +166,9 @@ def test_default_rbac_through_the_real_authorizer(
     # And what it must not do.
     assert not allowed("create", "keycloaks", group=group)
     assert not allowed("delete", "keycloakclients", group=group)
-    assert not allowed("update", "keycloaks", group=group, subresource="finalizers")
+    # Managed mode owns objects with blockOwnerDeletion, as clients own their Secrets.
+    assert allowed("update", "keycloaks", group=group, subresource="finalizers")
+    assert not allowed("update", "keycloakrealms", group=group, subresource="finalizers")
     assert not allowed("delete", "keycloakusers", group=group)
     assert not allowed("deletecollection", "secrets")
     assert not allowed("create", "configmaps")

@@ -18,7 +18,7 @@ require apt-get "a Debian/Ubuntu host with apt (the packages are Debian's)"
 require dpkg "dpkg (for dpkg -x)"
 
 dir="$CACHE_ROOT/postgres/$major"
-root="$dir/root"
+root="$dir/unpacked"
 stamp="$dir/.complete"
 bin="$root/usr/lib/postgresql/$major/bin"
 libdir() { echo "$root/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)"; }

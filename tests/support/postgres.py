@@ -28,7 +28,7 @@ SUPERUSER = "postgres"
 
 def postgres_bin_dir() -> Path:
     """The server binaries: those hack/fetch-postgres.sh extracted, else the host's package."""
-    candidates = sorted((cache_root() / "postgres").glob("*/root/usr/lib/postgresql/*/bin"))
+    candidates = sorted((cache_root() / "postgres").glob("*/unpacked/usr/lib/postgresql/*/bin"))
     candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"))
     for bin_dir in candidates:
         if (bin_dir / "postgres").is_file() and (bin_dir / "initdb").is_file():

@@ -110,18 +110,23 @@ def previous_release() -> str:
 
 def extract_release(sha: str, into: Path) -> Path:
     """The release's package, CRDs and deploy/ from this repository's history."""
+    git = ["git", "-C", str(REPO_ROOT)]
+    known = subprocess.run(
+        [*git, "cat-file", "-e", f"{sha}^{{commit}}"], capture_output=True, timeout=30, check=False
+    )
+    if known.returncode != 0:
+        pytest.fail(
+            f"the previous release {sha} (PREVIOUS_RELEASE in hack/versions.env) is not in "
+            f"the repository at {REPO_ROOT}; the upgrade test needs a full clone of main "
+            "(git fetch --unshallow)"
+        )
     done = subprocess.run(
-        ["git", "-C", str(REPO_ROOT), "archive", sha, "keycloak_controller", "crds", "deploy"],
+        [*git, "archive", sha, "keycloak_controller", "crds", "deploy"],
         capture_output=True,
         timeout=60,
         check=False,
     )
-    if done.returncode != 0:
-        pytest.fail(
-            f"the previous release {sha} (PREVIOUS_RELEASE in hack/versions.env) is not in "
-            f"the repository at {REPO_ROOT}; the upgrade test needs a full clone of main "
-            f"(git fetch --unshallow):\n{done.stderr.decode(errors='replace')}"
-        )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
     into.mkdir(parents=True)
     with tarfile.open(fileobj=BytesIO(done.stdout)) as archive:
         archive.extractall(into, filter="data")

@@ -187,3 +187,110 @@ BUILTIN_CLIENTS: frozenset[str] = frozenset(
     ]
 )
 BUILTIN_ROLES: frozenset[str] = frozenset(["offline_access", "uma_authorization"])
+
+# Required actions a new realm registers: alias -> (enabled, defaultAction, priority);
+# none has config.
+REQUIRED_ACTIONS: dict[str, tuple[bool, bool, int]] = {
+    "TERMS_AND_CONDITIONS": (False, False, 20),
+    "UPDATE_PROFILE": (True, False, 40),
+    "VERIFY_EMAIL": (True, False, 50),
+    "CONFIGURE_TOTP": (True, False, 54),
+    "UPDATE_PASSWORD": (True, False, 57),
+    "delete_account": (False, False, 60),
+    "UPDATE_EMAIL": (False, False, 70),
+    "webauthn-register": (True, False, 80),
+    "webauthn-register-passwordless": (True, False, 90),
+    "VERIFY_PROFILE": (True, False, 100),
+    "delete_credential": (True, False, 110),
+    "idp_link": (True, False, 120),
+    "CONFIGURE_RECOVERY_AUTHN_CODES": (True, False, 130),
+    "update_user_locale": (True, False, 1000),
+}
+
+# Key providers a new realm generates: name -> (providerId, config as Keycloak answers
+# it, secret keys apart). Absent enabled/active mean true.
+KEY_PROVIDERS: dict[str, tuple[str, dict[str, list[str]]]] = {
+    "rsa-generated": ("rsa-generated", {"priority": ["100"]}),
+    "rsa-enc-generated": ("rsa-enc-generated", {"priority": ["100"], "algorithm": ["RSA-OAEP"]}),
+    "hmac-generated-hs512": ("hmac-generated", {"priority": ["100"], "algorithm": ["HS512"]}),
+    "aes-generated": ("aes-generated", {"priority": ["100"]}),
+}
+
+_MAPPER_TYPES = [
+    "oidc-address-mapper",
+    "oidc-full-name-mapper",
+    "oidc-sha256-pairwise-sub-mapper",
+    "oidc-usermodel-attribute-mapper",
+    "oidc-usermodel-property-mapper",
+    "saml-role-list-mapper",
+    "saml-user-attribute-mapper",
+    "saml-user-property-mapper",
+]
+# The client registration policies a new realm has: (name, providerId, subType) -> config
+# (list values compared as sets: Keycloak keeps them in no particular order).
+CLIENT_REGISTRATION_POLICIES: dict[tuple[str, str, str], dict[str, list[str]]] = {
+    ("Allowed Registration Web Origins", "registration-web-origins", "anonymous"): {},
+    ("Allowed Registration Web Origins", "registration-web-origins", "authenticated"): {},
+    ("Allowed Protocol Mapper Types", "allowed-protocol-mappers", "anonymous"): {
+        "allowed-protocol-mapper-types": _MAPPER_TYPES
+    },
+    ("Allowed Protocol Mapper Types", "allowed-protocol-mappers", "authenticated"): {
+        "allowed-protocol-mapper-types": _MAPPER_TYPES
+    },
+    ("Full Scope Disabled", "scope", "anonymous"): {},
+    ("Allowed Client Scopes", "allowed-client-templates", "anonymous"): {
+        "allow-default-scopes": ["true"]
+    },
+    ("Allowed Client Scopes", "allowed-client-templates", "authenticated"): {
+        "allow-default-scopes": ["true"]
+    },
+    ("Trusted Hosts", "trusted-hosts", "anonymous"): {
+        "host-sending-registration-request-must-match": ["true"],
+        "client-uris-must-match": ["true"],
+    },
+    ("Consent Required", "consent-required", "anonymous"): {},
+    ("Max Clients Limit", "max-clients", "anonymous"): {"max-clients": ["200"]},
+}
+
+_PERMISSIONS = {"view": ["admin", "user"], "edit": ["admin", "user"]}
+_REQUIRED_FOR_USERS = {"roles": ["user"]}
+# A new realm's user profile document (UPConfig as JSON), attribute by attribute.
+USER_PROFILE_ATTRIBUTES: dict[str, dict[str, Any]] = {
+    "username": {
+        "name": "username",
+        "displayName": "${username}",
+        "validations": {
+            "length": {"min": 3, "max": 255},
+            "username-prohibited-characters": {},
+            "up-username-not-idn-homograph": {},
+        },
+        "permissions": _PERMISSIONS,
+        "multivalued": False,
+    },
+    "email": {
+        "name": "email",
+        "displayName": "${email}",
+        "validations": {"email": {}, "length": {"max": 255}},
+        "required": _REQUIRED_FOR_USERS,
+        "permissions": _PERMISSIONS,
+        "multivalued": False,
+    },
+    **{
+        name: {
+            "name": name,
+            "displayName": "${" + name + "}",
+            "validations": {"length": {"max": 255}, "person-name-prohibited-characters": {}},
+            "required": _REQUIRED_FOR_USERS,
+            "permissions": _PERMISSIONS,
+            "multivalued": False,
+        }
+        for name in ("firstName", "lastName")
+    },
+}
+USER_PROFILE_GROUPS: dict[str, dict[str, Any]] = {
+    "user-metadata": {
+        "name": "user-metadata",
+        "displayHeader": "User metadata",
+        "displayDescription": "Attributes, which refer to user metadata",
+    }
+}

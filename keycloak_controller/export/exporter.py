@@ -10,15 +10,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from keycloak_controller.api.common import KeycloakReference
-from keycloak_controller.api.realm import KeycloakRealmSpec
+from keycloak_controller.api.realm import KeycloakRealmSpec, Localization
+from keycloak_controller.api.realm_federation import UserFederation
 from keycloak_controller.keycloak.client import KeycloakAdmin
+from keycloak_controller.keycloak.errors import UnsupportedByVersion
+from keycloak_controller.keycloak.models import ClientRepresentation, RealmRepresentation
 
-from . import bundle, clients, realm_children, users
+from . import bundle, clients, realm_children, realm_misc, users
 from .bundle import Document, Names
+from .client_policies import export_client_policies
 from .federation import export_user_federation
+from .flows import export_flows
 from .identity_providers import export_identity_providers
+from .organizations import export_organizations
+from .realm_components import export_components
 from .realm_settings import SecretStub, export_settings
 
 Progress = Callable[[str], None]
@@ -92,13 +100,17 @@ def export_realm(
             "identity providers of a type the CRD does not type, left out: " + ", ".join(skipped)
         )
     step("identity providers", len(providers))
-    ldap, others = export_user_federation(
+    federation = export_user_federation(
         admin, realm, representation.id or "", secret_name, out.secrets
     )
-    fields["user_federation"] = {"ldap": ldap} if ldap else None
-    if others:
-        out.notes.append("user storage providers not exported yet: " + ", ".join(others))
-    step("user federation", len(ldap))
+    if federation.ldap or federation.kerberos:
+        fields["user_federation"] = UserFederation(
+            ldap=federation.ldap or None, kerberos=federation.kerberos or None
+        )
+    if federation.skipped:
+        out.notes.append("user storage left out: " + ", ".join(federation.skipped))
+    step("user federation", len(federation.ldap) + len(federation.kerberos))
+    _export_sections(admin, realm, representation, secret_name, fields, out, step)
     spec = KeycloakRealmSpec.model_validate(
         {
             "keycloak_ref": KeycloakReference(name=options.keycloak_name),
@@ -116,18 +128,26 @@ def export_realm(
     realm_optional = {
         n for n in (s.name for s in admin.client_scopes.realm_defaults(realm, optional=True)) if n
     }
-    exported = 0
-    for client in all_clients:
-        if clients.is_builtin(client) and not options.include_builtin_clients:
-            continue
+
+    def scope_sets(client: ClientRepresentation) -> tuple[set[str], set[str]]:
         protocol = client.protocol or "openid-connect"
-        scope_sets = (
+        return (
             {n for n in realm_defaults if protocol_of.get(n) == protocol},
             {n for n in realm_optional if protocol_of.get(n) == protocol},
         )
-        spec_c = clients.export_client(admin, realm, client, realm_name, client_names, scope_sets)
+
+    selected = [
+        c for c in all_clients if options.include_builtin_clients or not clients.is_builtin(c)
+    ]
+    exported = 0
+    for client, done in clients.export_clients(
+        admin, realm, selected, realm_name, client_names, scope_sets
+    ):
+        out.secrets.extend(done.secrets)
         name = names.take("KeycloakClient", realm_name, client.client_id or "")
-        out.documents.append(bundle.client_document(name, options.namespace, spec_c, options.adopt))
+        document = bundle.client_document(name, options.namespace, done.spec, options.adopt)
+        document.comments.extend(done.notes)
+        out.documents.append(document)
         exported += 1
         if exported % 200 == 0:
             step("clients", exported)
@@ -145,3 +165,50 @@ def export_realm(
         step("users", count)
     out.documents.extend(bundle.secret_documents(options.namespace, out.secrets))
     return out
+
+
+def _export_sections(
+    admin: KeycloakAdmin,
+    realm: str,
+    representation: RealmRepresentation,
+    secret_name: str,
+    fields: dict[str, Any],
+    out: RealmExport,
+    step: Callable[..., None],
+) -> None:
+    """Flows, required actions, texts, user profile, components, client policies and
+    organizations, into `fields` (spec fields by Python name)."""
+    flows = export_flows(admin, realm)
+    fields["authentication_flows"] = flows or None
+    step("authentication flows", len(flows))
+    actions = realm_misc.export_required_actions(admin.authentication.required_actions(realm))
+    fields["required_actions"] = actions
+    step("required actions", len(actions or ()))
+    messages = realm_misc.export_messages(admin, realm)
+    if messages:
+        localization = fields.get("localization") or Localization()
+        fields["localization"] = localization.model_copy(update={"messages": messages})
+    step("localization texts", sum(len(t) for t in (messages or {}).values()))
+    untyped: list[str] = []
+    fields["user_profile"] = realm_misc.export_user_profile(admin.user_profile.get(realm), untyped)
+    if untyped:
+        out.notes.append("user profile keys with no typed field, left out: " + ", ".join(untyped))
+    step("user profile")
+    found = export_components(
+        admin.components.list(realm), representation.id or "", secret_name, out.secrets
+    )
+    fields["key_providers"] = found.key_providers or None
+    fields["components"] = found.components or None
+    if found.skipped:
+        out.notes.append("components left out: " + ", ".join(found.skipped))
+    step("key providers and components", len(found.key_providers) + len(found.components))
+    fields["client_policies"] = export_client_policies(
+        admin.realms.client_profiles(realm), admin.realms.client_policies(realm)
+    )
+    step("client policies")
+    if representation.organizations_enabled:
+        try:
+            fields["organizations"] = export_organizations(admin, realm, out.notes)
+        except UnsupportedByVersion as e:
+            out.notes.append(f"organizations not exported: {e}")
+        step("organizations", len(fields.get("organizations") or ()))

@@ -6,19 +6,23 @@ The inverse of `controllers.realm_federation_config.ldap_config`: typed keys
 id and config as Keycloak has them), which the controller compares key by key,
 so none of Keycloak's own mappers is lost or changed. The bind credential is
 never read (Keycloak masks it): it becomes a reference to a Secret stub.
-Kerberos providers are not exported yet.
+Kerberos providers are the inverse of `kerberos_config` (the keytab is a path
+on the Keycloak server, not a secret value); other user storage providers are
+named for a note.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from keycloak_controller.api.common import SecretKeySelector
-from keycloak_controller.api.realm_federation import LdapProvider
+from keycloak_controller.api.realm_federation import KerberosProvider, LdapProvider
 from keycloak_controller.controllers.ownership import PREFIX
 from keycloak_controller.controllers.realm_federation_config import (
     BIND_CREDENTIAL,
+    KERBEROS,
     LDAP,
     LDAP_MAPPER,
     TYPED_LDAP_KEYS,
@@ -132,15 +136,58 @@ def export_ldap(
     return LdapProvider.model_validate({k: v for k, v in fields.items() if v is not None})
 
 
+# Config key -> KerberosProvider field alias (controllers.realm_federation_config.kerberos_config).
+_KERBEROS = {
+    "enabled": "enabled",
+    "priority": "priority",
+    "kerberosRealm": "kerberosRealm",
+    "serverPrincipal": "serverPrincipal",
+    "keyTab": "keyTab",
+    "debug": "debug",
+    "allowPasswordAuthentication": "allowPasswordAuthentication",
+    "editMode": "editMode",
+    "updateProfileFirstLogin": "updateProfileFirstLogin",
+}
+
+
+def export_kerberos(provider: ComponentRepresentation, untyped: list[str]) -> KerberosProvider:
+    """Config keys with no typed field are named in `untyped` (left out)."""
+    config = {k: list(v) for k, v in (provider.config or {}).items()}
+    fields: dict[str, Any] = {"name": provider.name or ""}
+    for key, values in sorted(config.items()):
+        value = values[0] if values else ""
+        if key in _KERBEROS:
+            if value != "":
+                fields[_KERBEROS[key]] = value
+        elif not key.startswith(PREFIX) and value != "":
+            untyped.append(f"{provider.name}.{key}")
+    return KerberosProvider.model_validate(fields)
+
+
+@dataclass
+class ExportedFederation:
+    ldap: list[LdapProvider] = field(default_factory=list)
+    kerberos: list[KerberosProvider] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # "name (why)"
+
+
 def export_user_federation(
     admin: KeycloakAdmin, realm: str, realm_id: str, secret_name: str, secrets: list[SecretStub]
-) -> tuple[list[LdapProvider], list[str]]:
-    """LDAP providers, and the names of other user storage providers (left out)."""
-    out, skipped = [], []
+) -> ExportedFederation:
+    """LDAP and Kerberos providers; other user storage providers and untyped Kerberos
+    settings are named in `skipped` (left out)."""
+    out = ExportedFederation()
+    untyped: list[str] = []
     for component in admin.components.list(realm, parent=realm_id, provider_type=USER_STORAGE):
+        if component.provider_id == KERBEROS:
+            out.kerberos.append(export_kerberos(component, untyped))
+            continue
         if component.provider_id != LDAP:
-            skipped.append(f"{component.name} ({component.provider_id})")
+            out.skipped.append(f"{component.name} ({component.provider_id})")
             continue
         mappers = admin.components.list(realm, parent=component.id or "", provider_type=LDAP_MAPPER)
-        out.append(export_ldap(component, mappers, secret_name, secrets))
-    return sorted(out, key=lambda p: p.name), skipped
+        out.ldap.append(export_ldap(component, mappers, secret_name, secrets))
+    out.skipped.extend(f"{k} (a Kerberos setting with no typed field)" for k in untyped)
+    out.ldap.sort(key=lambda p: p.name)
+    out.kerberos.sort(key=lambda p: p.name)
+    return out

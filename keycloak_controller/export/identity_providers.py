@@ -26,6 +26,10 @@ from keycloak_controller.controllers.realm_identity_providers import (
     SAML_KEYS,
     SOCIAL_KEYS,
 )
+from keycloak_controller.controllers.realm_organization_links import (
+    ORG_DOMAIN,
+    REDIRECT_ON_EMAIL_MATCH,
+)
 from keycloak_controller.keycloak.client import KeycloakAdmin
 from keycloak_controller.keycloak.models import (
     IdentityProviderMapperRepresentation,
@@ -36,6 +40,7 @@ from .realm_settings import SecretStub
 
 SECRET_KEY = "clientSecret"  # noqa: S105 - a config key name
 HIDE_ON_LOGIN_PAGE = "hideOnLoginPage"  # Keycloak 24/25 keep it in config
+ORGANIZATION_KEYS = (ORG_DOMAIN, REDIRECT_ON_EMAIL_MATCH)
 
 
 def _typed(config: dict[str, str], keys: Mapping[str, str]) -> dict[str, str]:
@@ -64,6 +69,8 @@ def export_provider(
     sync_mode = config.pop("syncMode", None)
     hide = config.pop(HIDE_ON_LOGIN_PAGE, None)
     for key in RESERVED_KEYS:
+        config.pop(key, None)
+    for key in ORGANIZATION_KEYS:  # the organization's link owns them
         config.pop(key, None)
     fields: dict[str, Any] = {
         "alias": alias,

@@ -45,6 +45,11 @@ from . import defaults
 FOREIGN_OWNERSHIP_PREFIXES = ("io.kubernetes.",)
 # Fields that identify or time-stamp the realm rather than configure it.
 IDENTITY_KEYS = frozenset({"id", "realm", "notBefore", "keycloakVersion"})
+# FlowBindings field -> RealmRepresentation JSON key (BINDING_FIELDS has Python names).
+BINDING_KEYS = {
+    spec_name: RealmRepresentation.model_fields[python_name].alias or python_name
+    for spec_name, python_name in BINDING_FIELDS.items()
+}
 
 
 @dataclass
@@ -155,10 +160,12 @@ def export_settings(realm: RealmRepresentation, namespace_secret: str) -> RealmS
         f["browser_security_headers"] = headers
     bindings = {
         spec_name: have[key]
-        for spec_name, key in BINDING_FIELDS.items()
+        for spec_name, key in BINDING_KEYS.items()
         if key in have and _differs(key, have[key])
     }
     f["flow_bindings"] = bindings or None
+    if have.get("organizationsEnabled"):
+        f["organizations_enabled"] = True
     f["smtp"] = _smtp(have.get("smtpServer") or {}, namespace_secret, out.secrets)
     attributes = dict(have.get("attributes") or {})
     if attributes.get(FRONTEND_URL):
@@ -209,7 +216,7 @@ def _smtp(server: Mapping[str, str], secret_name: str, secrets: list[SecretStub]
 
 def _untyped(have: Mapping[str, Any], out: RealmSettings) -> dict[str, Any] | None:
     """Plain settings with no typed field that differ from a new realm's."""
-    typed = typed_realm_keys() | set(BINDING_FIELDS.values())
+    typed = typed_realm_keys() | set(BINDING_KEYS.values()) | {"organizationsEnabled"}
     extra: dict[str, Any] = {}
     for key, value in have.items():
         if key in SUB_RESOURCE_KEYS or key in IDENTITY_KEYS or key in typed:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Literal, TextIO
+from typing import Any, Literal, TextIO, cast
 
 import structlog
 
@@ -30,6 +31,7 @@ def configure(
     terminal; it renders tracebacks itself.
     """
     console = log_format == "console"
+    out = _LineStream(stream or sys.stderr)
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -43,10 +45,11 @@ def configure(
     structlog.configure(
         processors=[*shared, *renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
+        # WriteLogger uses only write and flush, all _LineStream has.
+        logger_factory=structlog.WriteLoggerFactory(cast(TextIO, out)),
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(out)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderer],
@@ -56,6 +59,29 @@ def configure(
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+
+
+class _LineStream:
+    """The one stream both loggers write to, each record as one write under one lock.
+
+    structlog and stdlib logging (urllib3, the informer) each lock only their own
+    writes, and PrintLogger writes a record and its newline separately: two threads
+    logging at once produced one line holding two records and a blank line, which
+    a JSON reader drops (an audit record among them). Both loggers write a whole
+    line per call (WriteLogger, StreamHandler), so one lock here keeps lines whole.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            return self._stream.write(text)
+
+    def flush(self) -> None:
+        with self._lock:
+            self._stream.flush()
 
 
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:

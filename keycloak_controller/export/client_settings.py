@@ -8,7 +8,9 @@ Keycloak has it", which is that default). Values the typed field cannot hold (a
 lifespan that is not a number, an unknown algorithm) stay in `attributes` as they are,
 so nothing is lost.
 
-Secret material never leaves: SAML private keys are dropped; certificates (public,
+The defaults are the ones Keycloak reads an absent attribute as, or, where it fills the
+attribute on every client write (`backchannel.logout.session.required`: true), the value
+it fills. Secret material never leaves: SAML private keys are dropped; certificates (public,
 but the CRD reads them from Secrets) become a Secret reference plus a stub to fill.
 """
 
@@ -226,9 +228,10 @@ def oidc_settings(
 
 
 def consent(attributes: Attributes) -> Consent | None:
+    # Keycloak reads an absent display.on.consent.screen as true (ClientScopeModel).
     return _model(
         Consent,
-        display_client_on_screen=attributes.flag(keys.CONSENT_DISPLAY, default=False),
+        display_client_on_screen=attributes.flag(keys.CONSENT_DISPLAY, default=True),
         screen_text=attributes.take(keys.CONSENT_TEXT),
     )
 

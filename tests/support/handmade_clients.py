@@ -147,7 +147,7 @@ def _oidc_client(admin: KeycloakAdmin, name: str) -> None:
                     "backchannel.logout.session.required": "false",
                     "backchannel.logout.revoke.offline.tokens": "true",
                     "pkce.code.challenge.method": "S256",
-                    "display.on.consent.screen": "true",
+                    "display.on.consent.screen": "false",  # absent reads as true
                     "consent.screen.text": "The portal",
                     "use.refresh.tokens": "false",  # no typed field: the escape hatch
                 },

@@ -151,7 +151,7 @@ def test_defaults_and_console_leftovers_export_nothing() -> None:
             "client.session.idle.timeout": "0",
             "use.jwks.url": "false",
             "use.refresh.tokens": "true",
-            "display.on.consent.screen": "false",
+            "display.on.consent.screen": "true",
             "consent.screen.text": "",
         }
     )
@@ -192,4 +192,13 @@ def test_a_signed_jwt_certificate_becomes_a_secret_reference() -> None:
     assert auth is not None and auth.certificate_secret_ref is not None
     assert auth.jwks_url is None
     assert ASKED == ["jwt-certificate"]
+    assert attributes.remaining == {}
+
+
+def test_hiding_the_client_on_the_consent_screen_is_kept() -> None:
+    # Keycloak reads an absent display.on.consent.screen as true: false must be exported.
+    attributes = Attributes({"display.on.consent.screen": "false", "consent.screen.text": "Hi"})
+    shown = consent(attributes)
+    assert shown is not None
+    assert (shown.display_client_on_screen, shown.screen_text) == (False, "Hi")
     assert attributes.remaining == {}

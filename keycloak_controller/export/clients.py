@@ -13,7 +13,7 @@ filled by the controller from the secret Keycloak already has. Certificates the
 CRD reads from Secrets become a reference to the realm's Secret stub.
 
 Reads per client, only where the client has something to read: its roles, its
-service account's role mappings (service accounts enabled), the resource server
+service account's role mappings and groups (service accounts enabled), the resource server
 export (authorization services enabled), one flow per flow override. Mappers,
 scopes and attributes come with the paged client list.
 """
@@ -200,10 +200,12 @@ def export_client(
                 own = [r for r in client_roles.pop(client.client_id or "", []) if r != UMA]
                 if own:
                     client_roles[client.client_id or ""] = own
-            if realm_roles or client_roles:
+            groups = sorted(g.path for g in admin.users.iter_groups(realm, user.id or "") if g.path)
+            if realm_roles or client_roles or groups:
                 spec["serviceAccount"] = {
                     "realmRoles": realm_roles or None,
                     "clientRoles": client_roles or None,
+                    "groups": groups or None,
                 }
             if client.authorization_services_enabled:
                 authz = export_authorization(admin.authorization.export(realm, uuid))

@@ -11,13 +11,15 @@ Built through the Admin API, with non-default values throughout:
   PKCE, consent screen, and one attribute with no typed field (escape hatch);
 - `cli`, a public client with browser and direct grant flow overrides (to the built-in
   `browser` and `direct grant` flows, so it does not depend on exported custom flows);
-- `orders`, a Confidential client with authorization services: PERMISSIVE enforcement,
+- `orders`, a Confidential client whose service account is in group /eng, with
+  authorization services: PERMISSIVE enforcement,
   AFFIRMATIVE decisions, no remote resource management, two scopes, two resources (one
   with attributes, type and URIs, one user-managed), a role policy, a user policy, a
   client policy, a NEGATIVE time policy, an aggregate, a resource permission and a scope
   permission.
 
-`snapshot_more_clients` adds, per client with authorization services, Keycloak's own
+`snapshot_more_clients` adds every service account's groups and, per client with
+authorization services, Keycloak's own
 export of the resource server (GET .../authz/resource-server/settings: settings,
 scopes, resources, policies and permissions, every reference by name), and every
 client's flow overrides by alias. The behaviour is checked by `decisions`: the
@@ -169,6 +171,9 @@ def _authorization_client(admin: KeycloakAdmin, name: str) -> None:
             }
         ),
     )
+    # The service account in a group (one without roles, so the decisions below hold).
+    eng = next(g for g in admin.groups.iter_tree(name) if g.path == "/eng")
+    admin.users.join_group(name, admin.clients.service_account_user_id(name, uuid), eng.id or "")
     authz = admin.authorization
     authz.update_settings(
         name,
@@ -273,9 +278,15 @@ def snapshot_more_clients(admin: KeycloakAdmin, realm: str) -> dict[str, Any]:
     flows = {f.id: f.alias for f in admin.authentication.flows(realm)}
     overrides = {}
     authorization = {}
+    account_groups = {}
     for client in admin.clients.iter_all(realm):
         bound = client.authentication_flow_binding_overrides or {}
         overrides[client.client_id] = {k: flows.get(v, v) for k, v in bound.items() if v}
+        if client.service_accounts_enabled:
+            user = admin.clients.service_account_user_id(realm, client.id or "")
+            account_groups[client.client_id] = sorted(
+                g.path or "" for g in admin.users.iter_groups(realm, user)
+            )
         if client.authorization_services_enabled:
             exported = admin.authorization.export(realm, client.id or "")
             body = exported.model_dump(by_alias=True, exclude_none=True, mode="json")
@@ -285,6 +296,7 @@ def snapshot_more_clients(admin: KeycloakAdmin, realm: str) -> dict[str, Any]:
     return {
         "flowOverrides": overrides,
         "authorization": authorization,
+        "serviceAccountGroups": account_groups,
         "decisions": decisions(admin, realm),
     }
 

@@ -15,6 +15,12 @@ says what is removed):
 - ADDITIVE: nothing is ever removed.
 A set that is not set in the spec (None) is not managed at all: the kind does
 not call `plan` for it.
+
+Adoption (`plan(..., adopt=True)`, from spec.adoptExisting): a listed item that
+exists without this resource's owner tag and matches once tagged (`stamp`: the
+tag, and the digests of Secret values Keycloak masks, taken as current) is left as
+it is; its tag rides along with the first write it needs anyway. An item that
+carries the tag is compared as always.
 """
 
 from __future__ import annotations
@@ -88,8 +94,14 @@ class ChildSet(Generic[D, A]):
     owned: Callable[[A], bool] = _never
     # Never removed under any policy (Keycloak's built-ins, default roles).
     protected: Callable[[A], bool] = _never
+    # The actual item as adoption takes it: with this resource's own records where it
+    # has none (its owner tag; digests of Secret values Keycloak masks on read), so
+    # adoption can tell "only our records are missing" from a real difference.
+    stamp: Callable[[D, A], A] | None = None
 
-    def plan(self, desired: Sequence[D], actual: Iterable[A]) -> SetPlan[D, A]:
+    def plan(
+        self, desired: Sequence[D], actual: Iterable[A], *, adopt: bool = False
+    ) -> SetPlan[D, A]:
         have = {self.actual_key(a): a for a in actual}
         result: SetPlan[D, A] = SetPlan()
         wanted: set[str] = set()
@@ -99,13 +111,23 @@ class ChildSet(Generic[D, A]):
             current = have.get(key)
             if current is None:
                 result.create.append(item)
-            elif not self.equal(item, current):
+            elif not self.equal(item, current) and not (
+                adopt and self._adopted_as_is(item, current)
+            ):
                 result.update.append((item, current))
         for key, current in have.items():
             if key in wanted or self.protected(current) or not self._removable(current):
                 continue
             result.delete.append(current)
         return result
+
+    def _adopted_as_is(self, item: D, current: A) -> bool:
+        """An untagged item that differs from the spec only by the missing tag."""
+        return (
+            self.stamp is not None
+            and not self.owned(current)
+            and self.equal(item, self.stamp(item, current))
+        )
 
     def _removable(self, item: A) -> bool:
         if self.removal is Removal.AUTHORITATIVE:

@@ -47,6 +47,12 @@ KEY_SAML_SSO = "saml-idp-sso-url"
 KEY_SAML_CERTIFICATE = "saml-idp-signing-certificate"
 
 
+# Client attributes Keycloak reads as this value when they are absent: a client made
+# elsewhere that never took the write path filling them in already has that value
+# (else adopting it, or any hand-made client, would be a write).
+ABSENT_MEANS = {DEVICE_GRANT_ATTRIBUTE: "false"}
+
+
 def desired_client(
     spec: KeycloakClientSpec,
     ownership_attributes: dict[str, str],
@@ -111,6 +117,21 @@ def _changes(desired: ClientRepresentation, actual: ClientRepresentation) -> dic
         for k, v in diff(desired, actual).changes.items()
         if k not in SEPARATELY_MANAGED and k != FLOW_OVERRIDES
     }
+    if "attributes" in changes:
+        have_attributes = actual.attributes or {}
+        differing = [
+            k
+            for k, v in changes["attributes"].items()
+            if have_attributes.get(k) != v
+            and not (k not in have_attributes and ABSENT_MEANS.get(k) == v)
+        ]
+        if not differing:
+            del changes["attributes"]
+    if desired.bearer_only and actual.bearer_only:
+        # Keycloak never runs a flow for a bearer-only client: its standardFlowEnabled
+        # (false when the controller creates one, often true on a hand-made one) means
+        # nothing, and rewriting it would make adopting such a client a write.
+        changes.pop("standardFlowEnabled", None)
     want = desired.authentication_flow_binding_overrides
     if want is not None:
         have = {k: v for k, v in (actual.authentication_flow_binding_overrides or {}).items() if v}

@@ -35,7 +35,7 @@ from keycloak_controller.keycloak.models import (
 )
 from keycloak_controller.keycloak.resources.client_cache import CachedClient
 from keycloak_controller.keycloak.secrets import Secret
-from keycloak_controller.runtime.objects import KubeObject
+from keycloak_controller.runtime.objects import KubeObject, object_key
 from keycloak_controller.runtime.reconcile import Request, Result
 
 from . import client_credentials as credentials
@@ -43,6 +43,7 @@ from . import client_plan as model
 from . import client_settings as settings
 from . import reasons
 from .childset import SetOps
+from .claims import refuse_rival
 from .client_authorization import (
     ObservedAuthorization,
     observe_authorization,
@@ -60,7 +61,7 @@ from .context import Context
 from .group_membership import group_changes
 from .kinds import CLIENTS
 from .kube import controlled_by, secret_data, write_owned_secret
-from .ownership import Ownership, claim
+from .ownership import Ownership, claim, stamp_only
 from .parents import RealmParent, realm_missing, realm_parent
 from .plan import Change, Plan, Target, Verb
 from .reasons import Problem
@@ -216,15 +217,16 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
                     "client", Verb.CREATE, lambda: observed.view.create(create), reobserve=True
                 )
             return plan
+        decision = Ownership.OWNED
         if manage:
-            claim(
-                owner,
-                f"client {spec.client_id!r} in realm {parents.name!r}",
-                client.attributes,
-                spec.adopt_existing,
-            )
+            what = f"client {spec.client_id!r} in realm {parents.name!r}"
+            decision = claim(owner, what, client.attributes, spec.adopt_existing)
+            if decision is Ownership.UNOWNED:
+                self._refuse_rival(cr, what)
         uuid = client.id or ""
         fields = model.changed_fields(desired, client)
+        if fields and stamp_only(decision, bool(self._changed_unstamped(spec, observed))):
+            fields = []  # adopted as it is: the stamp waits for the first real write
         if fields:
             enables_account = spec.service_account is not None and observed.service_account is None
             plan.add(
@@ -240,7 +242,15 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
         if spec.roles is not None and observed.roles is not None:
             tag = f"KeycloakClient/{cr.metadata.namespace}/{cr.metadata.name}"
             plan.extend(
-                plan_roles(parents.admin, parents.name, spec.roles, observed.roles, tag, uuid)
+                plan_roles(
+                    parents.admin,
+                    parents.name,
+                    spec.roles,
+                    observed.roles,
+                    tag,
+                    uuid,
+                    adopt=manage and spec.adopt_existing,
+                )
             )
         if spec.service_account is not None and observed.service_account is not None:
             user, have = observed.service_account
@@ -271,6 +281,27 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
             plan.extend(authz)
         self._secret_change(plan, cr, parents, observed)
         return plan
+
+    @staticmethod
+    def _changed_unstamped(spec: KeycloakClientSpec, observed: ObservedClient) -> list[str]:
+        """The fields an adopted client differs in, leaving out the ownership stamp."""
+        assert observed.client is not None
+        bare = model.desired_client(spec, {}, observed.byo_secret, observed.inputs)
+        return model.changed_fields(bare, observed.client)
+
+    def _refuse_rival(self, cr: KeycloakClient, what: str) -> None:
+        """Nothing is stamped at adoption: another KeycloakClient under the same
+        KeycloakRealm for the same clientId that claimed it first keeps it."""
+        meta, ref = cr.metadata, cr.spec.realm_ref
+        refuse_rival(
+            self.ctx,
+            CLIENTS,
+            meta.namespace,
+            meta.name,
+            ("realm", object_key(ref.namespace_or(meta.namespace), ref.name)),
+            lambda spec: spec.get("clientId"),
+            what,
+        )
 
     def _check_group_roles(
         self,

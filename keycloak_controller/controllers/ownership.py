@@ -10,13 +10,17 @@ Decisions:
   uid with the same namespace and name is a previous incarnation of this CR
   (deleted with Retain and recreated) and counts as owned; the uid is re-stamped.
 - UNOWNED: no managed-by attribute; adopted only with `adoptExisting: true`.
+  Adoption itself writes nothing: the stamp is not a change on its own, it rides
+  along with the first write the object needs anyway (`stamp_only`). Until then
+  the Kubernetes side guards the claim: of two resources of one kind for the
+  same Keycloak object, the one created first keeps it (`first_claimant`).
 - FOREIGN: another CR owns it; never written, never deleted.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .reasons import OWNERSHIP_CONFLICT, Problem
@@ -83,9 +87,45 @@ def conflict_message(
     )
 
 
-def claim(owner: Owner, what: str, attributes: Mapping[str, str] | None, adopt: bool) -> None:
+def claim(owner: Owner, what: str, attributes: Mapping[str, str] | None, adopt: bool) -> Ownership:
     """Raise OwnershipConflict unless `owner` may write the object: it owns it, or it
-    is unowned and adoption was asked for (the write then stamps the attributes)."""
+    is unowned and adoption was asked for (a write then stamps the attributes).
+    Returns the decision: UNOWNED means "being adopted" (see `stamp_only`)."""
     decision = owner.decide(attributes)
     if decision is Ownership.FOREIGN or (decision is Ownership.UNOWNED and not adopt):
         raise Problem(OWNERSHIP_CONFLICT, conflict_message(owner, what, decision, attributes))
+    return decision
+
+
+def stamp_only(decision: Ownership, needed_without_stamp: bool) -> bool:
+    """Whether a planned write would only stamp ownership on an object being adopted,
+    so it is not made. Only an UNOWNED object (adopted by opt-in) is spared: an owned
+    one whose stamp is stale (an old uid) is re-stamped as before."""
+    return decision is Ownership.UNOWNED and not needed_without_stamp
+
+
+@dataclass(frozen=True, order=True)
+class Claimant:
+    """A resource that claims a Keycloak object, as the Kubernetes side sees it."""
+
+    created: str  # metadata.creationTimestamp (RFC 3339 in UTC: sorts as time)
+    namespace: str
+    name: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+def first_claimant(me: Claimant, rivals: Iterable[Claimant]) -> Claimant | None:
+    """The rival that claimed the object before `me` (created earlier; the
+    namespace/name breaks a tie), or None when `me` is first."""
+    earlier = [r for r in rivals if r.key != me.key and r < me]
+    return min(earlier) if earlier else None
+
+
+def rival_message(kind: str, what: str, rival: Claimant) -> str:
+    return (
+        f"{what} is already claimed by {kind} {rival.key}, which adopted it first; "
+        "nothing was written. Delete one of the two resources."
+    )

@@ -345,9 +345,17 @@ class ComponentsSection(RealmSection):
                 return None  # no secrets asked for: nothing to compare
             return observed.attributes.get(digest_attribute(have.id or ""))
 
+        def compared(have: ComponentRepresentation) -> str | None:
+            found = stored(have)
+            if found is None and scope.adopt and not is_owned(have):
+                # Adoption takes a component made elsewhere to hold the Secrets' values
+                # (Keycloak masks them); the first write it needs sends them.
+                return digests.get(have.name or "")
+            return found
+
         candidates = Candidates(realm_id, is_owned).pick(observed.actual, wanted)
         children = component_set(
-            field_name, removal, is_owned, realm_id, lambda w: digests[w.name], stored
+            field_name, removal, is_owned, realm_id, lambda w: digests[w.name], compared
         )
         plan = children.plan(wanted, candidates)
 

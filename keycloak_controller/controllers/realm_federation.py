@@ -223,13 +223,20 @@ class UserFederationSection(RealmSection):
             sent = observed.credentials.get(want.name)
             return sent is None or observed.record(have).bind_credential == sent[1]
 
+        def adopted_as_is(want: LdapProvider, have: ComponentRepresentation) -> bool:
+            # Adoption takes a provider this resource has no record of to hold the
+            # Secret's credential (Keycloak masks it); the first write sends it.
+            record = observed.record(have)
+            return self.scope.adopt and record.owner != owner and record.bind_credential is None
+
         providers: ChildSet[LdapProvider, ComponentRepresentation] = ChildSet(
             name="userFederation.ldap",
             removal=PROVIDERS_REMOVAL,
             desired_key=lambda p: p.name,
             actual_key=lambda c: c.name or "",
             equal=lambda p, c: (
-                not config_differs(ldap_config(p), c.config) and credential_current(p, c)
+                not config_differs(ldap_config(p), c.config)
+                and (credential_current(p, c) or adopted_as_is(p, c))
             ),
             owned=lambda c: observed.record(c).owner == owner,
         )

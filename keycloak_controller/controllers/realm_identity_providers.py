@@ -227,7 +227,21 @@ def provider_set(owner_tag: str) -> ChildSet[DesiredProvider, IdentityProviderRe
         actual_key=lambda p: p.alias or "",
         equal=provider_equal,
         owned=lambda p: is_owned(p, owner_tag),
+        stamp=lambda want, have: adopted_provider(want, have, owner_tag),
     )
+
+
+def adopted_provider(
+    want: DesiredProvider, have: IdentityProviderRepresentation, owner_tag: str
+) -> IdentityProviderRepresentation:
+    """`have` as adoption takes it: tagged, and a Secret-sourced key with no digest
+    recorded taken to hold the Secret's value (Keycloak masks it on read)."""
+    config = dict(have.config or {})
+    for key, digest in want.config.items():
+        if key.startswith(DIGEST_PREFIX):
+            config.setdefault(key, digest)
+    config[IDP_OWNER] = owner_tag
+    return have.model_copy(update={"config": config})
 
 
 def apply_spec(
@@ -348,7 +362,7 @@ class IdentityProvidersSection(RealmSection):
                 )
         desired = [self.desired(p) for p in listed]
         providers = provider_set(owner)
-        plan = providers.plan(desired, by_alias.values())
+        plan = providers.plan(desired, by_alias.values(), adopt=self.scope.adopt)
 
         def create(want: DesiredProvider) -> None:
             check_flows(admin, realm, want.spec)

@@ -30,6 +30,7 @@ from .realm_section import secret_digest
 SMTP_PASSWORD_DIGEST = PREFIX + "smtp-password-digest"
 # Realm fields Keycloak omits when they hold this value (no policy; events never expire).
 OMITTED_WHEN_EMPTY: dict[str, Any] = {"passwordPolicy": "", "eventsExpiration": 0}
+SMTP_SWITCHES = frozenset({"ssl", "starttls", "auth"})  # "false" when absent
 FRONTEND_URL = "frontendUrl"  # the realm attribute behind spec.frontendUrl
 # Maps Keycloak merges key by key in our PUT (unlisted keys are kept as they are).
 MERGED_MAPS = ("attributes", "browserSecurityHeaders")
@@ -264,6 +265,15 @@ def realm_update(
             for k, v in changes["attributes"].items()
         ):
             del changes["attributes"]
+    if "smtpServer" in changes:
+        # A switch Keycloak reads as false when absent (a server set up by hand may
+        # leave them out) is satisfied by its absence.
+        have_smtp = have.get("smtpServer") or {}
+        if all(
+            have_smtp.get(k) == v or (k not in have_smtp and v == "false" and k in SMTP_SWITCHES)
+            for k, v in changes["smtpServer"].items()
+        ):
+            del changes["smtpServer"]
     for key, empty in OMITTED_WHEN_EMPTY.items():
         # Keycloak leaves these out of the representation when they hold their empty
         # value; asking for that value is then already satisfied (else: a PUT per resync).

@@ -12,19 +12,24 @@ Sections behind their own endpoints (`realm_sections.SECTIONS`): roles
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from keycloak_controller.api import KeycloakRealm, KeycloakRealmStatus
+from keycloak_controller.api.realm import KeycloakRealmSpec
 from keycloak_controller.keycloak import errors as kc_errors
 from keycloak_controller.keycloak.adapters import Kind
 from keycloak_controller.keycloak.models import RealmRepresentation
 from keycloak_controller.keycloak.secrets import Secret
+from keycloak_controller.runtime.objects import object_key
 
 from . import reasons
-from .ownership import Ownership, claim
+from .claims import refuse_rival
+from .kinds import REALMS
+from .ownership import Ownership, claim, stamp_only
 from .parents import KeycloakParent, keycloak_parent
 from .plan import Plan, Verb
-from .realm_plan import desired_realm, realm_update, smtp_password_digest
+from .realm_plan import SMTP_PASSWORD_DIGEST, desired_realm, realm_update, smtp_password_digest
 from .realm_section import RealmScope, RealmSection
 from .realm_sections import SECTIONS
 from .reasons import Problem
@@ -75,6 +80,7 @@ class RealmReconciler(KindReconciler[KeycloakRealm, KeycloakParent, ObservedReal
             owner_tag(cr),
             secret=lambda ref: self.ctx.reader.value(namespace, ref),
             salt=cr.metadata.uid or "",
+            adopt=spec.adopt_existing and not observing(cr),
         )
         sections = [section(scope, spec) for section in SECTIONS if section.managed(spec)]
         for section in sections:
@@ -99,15 +105,52 @@ class RealmReconciler(KindReconciler[KeycloakRealm, KeycloakParent, ObservedReal
                 body = realm_update(desired, new, password, missing) or desired
                 plan.add("realm", Verb.CREATE, lambda: admin.realms.create(body), reobserve=True)
             return plan
+        decision = Ownership.OWNED
         if manage:
-            claim(owner, f"realm {name!r}", actual.attributes, spec.adopt_existing)
+            decision = claim(owner, f"realm {name!r}", actual.attributes, spec.adopt_existing)
+        if decision is Ownership.UNOWNED:
+            self._refuse_rival(cr)
         update = realm_update(desired, actual, password, missing)
+        if update is not None and stamp_only(
+            decision, self._needed_unstamped(spec, actual, password, digest, missing)
+        ):
+            update = None  # adopted as it is: the stamp waits for the first real write
         if update is not None:
             fields = sorted(update.model_dump(by_alias=True, exclude_none=True).keys() - {"realm"})
             plan.add(", ".join(fields), Verb.UPDATE, lambda: admin.realms.update(name, update))
         for section in observed.sections:
             plan.extend(section.plan())
         return plan
+
+    @staticmethod
+    def _needed_unstamped(
+        spec: KeycloakRealmSpec,
+        actual: RealmRepresentation,
+        password: Secret | None,
+        digest: str | None,
+        missing: Mapping[str, str],
+    ) -> bool:
+        """Whether an adopted realm needs a write besides the ownership stamp. The SMTP
+        password's digest is only compared once one is recorded: Keycloak masks the
+        password, so an adopted realm is taken to hold the Secret's value until the
+        first write sends it (and records the digest)."""
+        recorded = SMTP_PASSWORD_DIGEST in (actual.attributes or {})
+        bare = desired_realm(spec, {}, digest if recorded else None, missing)
+        return realm_update(bare, actual, password if recorded else None, missing) is not None
+
+    def _refuse_rival(self, cr: KeycloakRealm) -> None:
+        """Nothing is stamped at adoption: another KeycloakRealm for the same realm of
+        the same Keycloak that claimed it first keeps it."""
+        meta, ref = cr.metadata, cr.spec.keycloak_ref
+        refuse_rival(
+            self.ctx,
+            REALMS,
+            meta.namespace,
+            meta.name,
+            ("keycloak", object_key(ref.namespace_or(meta.namespace), ref.name)),
+            lambda spec: spec.get("realmName"),
+            f"realm {cr.spec.realm_name!r}",
+        )
 
     def found(self, observed: ObservedRealm) -> bool:
         return observed.realm is not None

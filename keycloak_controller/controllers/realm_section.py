@@ -37,6 +37,10 @@ class RealmScope:
     # Reads a Secret key in the realm resource's namespace (Problem when missing).
     secret: Callable[[SecretKeySelector], Secret] = lambda ref: _no_secrets(ref)
     salt: str = ""  # the resource's uid: digests differ between resources
+    # spec.adoptExisting (and managing): a listed child that exists without this
+    # resource's owner tag and otherwise matches is left as it is (ChildSet.plan's
+    # `adopt`); the tag rides along with the first write the child needs.
+    adopt: bool = False
 
     def digest(self, value: Secret) -> str:
         return secret_digest(value, self.salt)

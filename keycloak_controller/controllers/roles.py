@@ -54,6 +54,9 @@ def role_set(owner_tag: str, path: str = "roles") -> ChildSet[Role, RoleRepresen
         actual_key=lambda r: r.name or "",
         equal=_role_equal(owner_tag),  # type: ignore[arg-type]
         owned=lambda r: owner_tag in ((r.attributes or {}).get(ROLE_OWNER) or []),
+        stamp=lambda _want, r: r.model_copy(
+            update={"attributes": {**(r.attributes or {}), ROLE_OWNER: [owner_tag]}}
+        ),
     )
 
 
@@ -161,10 +164,13 @@ def plan_roles(
     owner_tag: str,
     client_uuid: str | None = None,
     path: str = "roles",
+    *,
+    adopt: bool = False,
 ) -> list[Change]:
-    """Role and composite changes; creating a role re-observes, for its composites."""
+    """Role and composite changes; creating a role re-observes, for its composites.
+    `adopt`: an untagged role that otherwise matches is left as it is."""
     roles = role_set(owner_tag, path)
-    plan = roles.plan(desired, observed.actual)
+    plan = roles.plan(desired, observed.actual, adopt=adopt)
 
     def create(role: Role) -> None:
         admin.roles.create(realm, desired_role(role, owner_tag), client_uuid)

@@ -44,11 +44,14 @@ from keycloak_controller.keycloak.models import (
     UserRepresentation,
 )
 from keycloak_controller.keycloak.secrets import Secret
+from keycloak_controller.runtime.objects import object_key
 
 from .childset import ChildSet, Removal, SetOps
+from .claims import refuse_rival
 from .client_plan import admin_roles_requested
 from .context import Context
 from .group_membership import group_changes
+from .kinds import resource_kind
 from .ownership import Ownership, claim
 from .parents import RealmParent, realm_missing, realm_parent
 from .plan import Change, Plan, Verb
@@ -192,12 +195,9 @@ class UserReconciler(KindReconciler[KeycloakUser, RealmParent, ObservedUser]):
             return plan
         uuid = user.id or ""
         if manage and not self._made_here(cr, user):
-            claim(
-                owner,
-                f"user {spec.username!r} in realm {realm!r}",
-                _flat(user),
-                spec.adopt_existing,
-            )
+            what = f"user {spec.username!r} in realm {realm!r}"
+            if claim(owner, what, _flat(user), spec.adopt_existing) is Ownership.UNOWNED:
+                self._refuse_rival(cr, what)
         changes = diff(desired, user)
         if changes:
             plan.add(
@@ -228,6 +228,20 @@ class UserReconciler(KindReconciler[KeycloakUser, RealmParent, ObservedUser]):
                 )
             )
         return plan
+
+    def _refuse_rival(self, cr: KeycloakUser, what: str) -> None:
+        """Adoption stamps nothing: another KeycloakUser under the same KeycloakRealm
+        for the same username (Keycloak's are lower case) that claimed it first keeps it."""
+        meta, ref = cr.metadata, cr.spec.realm_ref
+        refuse_rival(
+            self.ctx,
+            resource_kind(KeycloakUser),
+            meta.namespace,
+            meta.name,
+            ("realm", object_key(ref.namespace_or(meta.namespace), ref.name)),
+            lambda spec: str(spec.get("username") or "").lower() or None,
+            what,
+        )
 
     def _made_here(self, cr: KeycloakUser, user: UserRepresentation) -> bool:
         """Created by this resource: its id is the one recorded in status, or the one this

@@ -95,6 +95,12 @@ class CircuitBreaker:
                 self._opened_at = self._clock()
                 self._publish()
 
+    def release_probe(self) -> None:
+        """A call ended without saying whether Keycloak is healthy: if it was the
+        probe, the next call is."""
+        with self._lock:
+            self._probe_in_flight = False
+
     def _expired(self) -> bool:
         return self._clock() - self._opened_at >= self._reset_timeout
 

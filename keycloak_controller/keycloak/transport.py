@@ -194,6 +194,13 @@ class KeycloakTransport:
                 raise Unavailable(
                     f"request to Keycloak failed: {type(exc).__name__}", method=method, path=path
                 ) from None
+            except BaseException:
+                # Neither a success nor a failure (the token endpoint refusing the grant,
+                # as a restarting Keycloak does; the write fence): if this call was a
+                # half-open breaker's probe, the next call must probe, or the breaker
+                # refuses every call for good.
+                self.breaker.release_probe()
+                raise
         REQUESTS.labels(self.instance, method, str(response.status_code)).inc()
         log.debug(
             "keycloak %s %s -> %s in %.3fs",

@@ -1,0 +1,109 @@
+"""A half-open breaker's probe always ends, whatever way the call fails.
+
+Found by the chaos test (tests/integration/controllers/test_chaos.py): Keycloak,
+SIGKILLed and starting again, answered the token request of the breaker's probe
+with an error. The token fetch raised AuthenticationFailed, which the transport
+neither counted as a failure nor as a success, so the probe never ended: the
+breaker stayed half-open with its one probe "in flight" and refused every call
+to that Keycloak for good, long after it was back.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from keycloak_controller.keycloak.auth import PasswordCredentials
+from keycloak_controller.keycloak.breaker import BreakerState
+from keycloak_controller.keycloak.errors import AuthenticationFailed, CircuitOpen, ServerError
+from keycloak_controller.keycloak.retry import RetryPolicy
+from keycloak_controller.keycloak.secrets import Secret
+from keycloak_controller.keycloak.transport import KeycloakTransport, TransportSettings
+
+
+class StartingKeycloak:
+    """Token endpoint and API answer the statuses queued for them, then 200."""
+
+    def __init__(self) -> None:
+        self.token_statuses: list[int] = []
+        self.api_statuses: list[int] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _handle(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                token = "/protocol/openid-connect/token" in self.path
+                queue = server.token_statuses if token else server.api_statuses
+                status = queue.pop(0) if queue else 200
+                body: dict[str, object] = {"error": "starting"}
+                if status == 200:
+                    body = {"access_token": "t", "expires_in": 60} if token else {}
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _handle
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def keycloak() -> Iterator[StartingKeycloak]:
+    server = StartingKeycloak()
+    yield server
+    server.http.shutdown()
+    server.http.server_close()
+
+
+RESET = 0.2
+
+
+def test_a_probe_whose_token_request_is_refused_does_not_wedge_the_breaker(
+    keycloak: StartingKeycloak,
+) -> None:
+    t = KeycloakTransport(
+        keycloak.url,
+        PasswordCredentials("admin", Secret("pw")),
+        settings=TransportSettings(
+            retry=RetryPolicy(max_attempts=1),
+            breaker_failure_threshold=1,
+            breaker_reset_timeout=RESET,
+        ),
+    )
+    keycloak.api_statuses.append(503)  # Keycloak going down
+    with pytest.raises(ServerError):
+        t.request("GET", "/admin/realms")
+    assert t.breaker.state is BreakerState.OPEN
+
+    time.sleep(RESET + 0.05)
+    # The probe: Keycloak is back but not ready, and its new session store refuses
+    # to hand out a token.
+    t.tokens.invalidate()
+    keycloak.token_statuses.append(503)
+    with pytest.raises(AuthenticationFailed):
+        t.request("GET", "/admin/realms")
+
+    # Ready now: a later call probes again (at once, or after the reset timeout if
+    # the refused probe counted as a failure) and closes the breaker.
+    deadline = time.monotonic() + 10 * RESET
+    while True:
+        try:
+            t.request("GET", "/admin/realms")
+            break
+        except CircuitOpen:
+            assert time.monotonic() < deadline, "the breaker never let a probe through again"
+            time.sleep(RESET / 4)
+    assert t.breaker.state is BreakerState.CLOSED

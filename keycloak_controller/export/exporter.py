@@ -151,7 +151,8 @@ def export_realm(
         exported += 1
         if exported % 200 == 0:
             step("clients", exported)
-    step("clients", exported)
+    if exported % 200 or not exported:  # a multiple of 200 was just reported
+        step("clients", exported)
     if options.include_users:
         count = 0
         for spec_u in users.export_users(admin, realm, realm_name):
@@ -179,8 +180,13 @@ def _export_sections(
     """Flows, required actions, texts, user profile, components, client policies and
     organizations, into `fields` (spec fields by Python name)."""
     flows = export_flows(admin, realm)
-    fields["authentication_flows"] = flows or None
-    step("authentication flows", len(flows))
+    fields["authentication_flows"] = flows.flows or None
+    if flows.changed_builtin:
+        out.notes.append(
+            "built-in flows changed by hand, which the spec cannot say (copy the flow and "
+            "bind the copy instead): " + ", ".join(flows.changed_builtin)
+        )
+    step("authentication flows", len(flows.flows))
     actions = realm_misc.export_required_actions(admin.authentication.required_actions(realm))
     fields["required_actions"] = actions
     step("required actions", len(actions or ()))
@@ -192,7 +198,7 @@ def _export_sections(
     untyped: list[str] = []
     fields["user_profile"] = realm_misc.export_user_profile(admin.user_profile.get(realm), untyped)
     if untyped:
-        out.notes.append("user profile keys with no typed field, left out: " + ", ".join(untyped))
+        out.notes.append("user profile keys the spec cannot say, left out: " + ", ".join(untyped))
     step("user profile")
     found = export_components(
         admin.components.list(realm), representation.id or "", secret_name, out.secrets

@@ -5,21 +5,34 @@ nested subflows with their own executions, requirements and authenticator
 configs (the inverse of `controllers.realm_flow_executions.desired_steps`). No
 `copyOf`: a flow copied by hand has since been changed, and its executions say
 what it is now, so the controller builds it from them (subflow aliases kept as
-they are). Built-in flows are never exported: the CRD never changes them (a
-changed built-in flow cannot be expressed; the caller notes it). The ownership
-marker the controller appends to descriptions is left out.
+they are). Built-in flows are never exported: the CRD never changes them. One
+changed by hand (its executions or requirements differ from a new realm's,
+`defaults.BUILTIN_FLOWS`, checked on the version they were captured from)
+cannot be expressed, so it is named for a note (copy it, bind the copy). The
+ownership marker the controller appends to descriptions is left out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from keycloak_controller.api.realm_flows import AuthenticationFlow
-from keycloak_controller.controllers.realm_flow_executions import ActualStep, actual_tree, walk
+from keycloak_controller.controllers.realm_flow_executions import (
+    ActualStep,
+    actual_tree,
+    execution_base_key,
+    walk,
+)
 from keycloak_controller.controllers.realm_flows import strip_marker
 from keycloak_controller.keycloak.client import KeycloakAdmin
-from keycloak_controller.keycloak.models import AuthenticationFlowRepresentation
+from keycloak_controller.keycloak.models import (
+    AuthenticationExecutionInfoRepresentation,
+    AuthenticationFlowRepresentation,
+)
+
+from . import defaults
 
 
 def _steps(tree: Sequence[ActualStep]) -> list[dict[str, Any]]:
@@ -64,15 +77,52 @@ def export_flow(
     return AuthenticationFlow.model_validate(body)
 
 
-def export_flows(admin: KeycloakAdmin, realm: str) -> list[AuthenticationFlow]:
+# The server whose new realms `defaults.BUILTIN_FLOWS` describes (older ones differ).
+BUILTIN_FLOWS_VERSION = (26, 7)
+SPNEGO = "auth-spnego"
+
+
+def builtin_signature(
+    infos: Sequence[AuthenticationExecutionInfoRepresentation],
+) -> tuple[str, ...]:
+    """A built-in flow's executions as `defaults.BUILTIN_FLOWS` has them. Kerberos's
+    requirement is Keycloak's own doing: it switches auth-spnego when a Kerberos
+    provider (or LDAP with Kerberos) is added or removed, so it is not compared."""
+    return tuple(
+        f"{i.level or 0}|{execution_base_key(i)}|"
+        + ("*" if i.provider_id == SPNEGO else str(i.requirement))
+        for i in infos
+    )
+
+
+@dataclass
+class ExportedFlows:
+    flows: list[AuthenticationFlow] = field(default_factory=list)
+    # Built-in flows changed from a new realm's: the spec never changes a built-in flow.
+    changed_builtin: list[str] = field(default_factory=list)
+
+
+def export_flows(admin: KeycloakAdmin, realm: str) -> ExportedFlows:
     auth = admin.authentication
-    out = []
+    # master's built-in flows are not a new realm's (no organization steps).
+    compare_builtin = (
+        admin.version.major,
+        admin.version.minor,
+    ) == BUILTIN_FLOWS_VERSION and realm != "master"
+    out = ExportedFlows()
     for flow in auth.flows(realm):
-        if flow.built_in or flow.top_level is False or not flow.alias:
+        if flow.top_level is False or not flow.alias:
             continue
-        tree = actual_tree(auth.executions(realm, flow.alias))
+        infos = auth.executions(realm, flow.alias) if not flow.built_in or compare_builtin else []
+        if flow.built_in:
+            fresh = defaults.BUILTIN_FLOWS.get(flow.alias)
+            if compare_builtin and fresh is not None and builtin_signature(infos) != fresh:
+                out.changed_builtin.append(flow.alias)
+            continue
+        tree = actual_tree(infos)
         for step in walk(tree):
             if step.info.authentication_config:
                 step.config = auth.get_config(realm, step.info.authentication_config)
-        out.append(export_flow(flow, tree))
-    return sorted(out, key=lambda f: f.alias)
+        out.flows.append(export_flow(flow, tree))
+    out.flows.sort(key=lambda f: f.alias)
+    return out

@@ -72,7 +72,8 @@ def _aliases(model: type[ProfileAttribute] | type[ProfileGroup]) -> set[str]:
 
 def export_user_profile(have: UPConfig, untyped: list[str]) -> UserProfile | None:
     """Attributes and groups a new realm lacks, or has otherwise, each given whole. Keys
-    the spec does not type (e.g. an attribute's defaultValue) are named in `untyped`."""
+    the spec does not type (e.g. an attribute's defaultValue), and a new realm's keys an
+    attribute no longer has, are named in `untyped`."""
     doc = to_json(have)
 
     def typed(item: dict[str, Any], model: type[ProfileAttribute] | type[ProfileGroup]) -> Any:
@@ -80,11 +81,15 @@ def export_user_profile(have: UPConfig, untyped: list[str]) -> UserProfile | Non
         untyped.extend(f"{item.get('name')}.{k}" for k in item if k not in allowed)
         return {k: v for k, v in item.items() if k in allowed}
 
-    attributes = [
-        typed(a, ProfileAttribute)
-        for a in doc.get("attributes") or ()
-        if defaults.USER_PROFILE_ATTRIBUTES.get(a.get("name", "")) != a
-    ]
+    attributes: list[dict[str, Any]] = []
+    for a in doc.get("attributes") or ():
+        fresh = defaults.USER_PROFILE_ATTRIBUTES.get(a.get("name", ""))
+        if fresh == a:
+            continue
+        # A listed attribute's fields left unset are kept as they are: one a new realm's
+        # attribute has but this one lost (e.g. `required`) cannot be said; named.
+        untyped.extend(f"{a.get('name')}.{k} (removed)" for k in fresh or () if k not in a)
+        attributes.append(typed(a, ProfileAttribute))
     groups = [
         typed(g, ProfileGroup)
         for g in doc.get("groups") or ()

@@ -29,7 +29,7 @@ from keycloak_controller.controllers.realm_user_profile import desired_profile
 from keycloak_controller.export import defaults
 from keycloak_controller.export.client_policies import export_client_policies
 from keycloak_controller.export.federation import export_kerberos
-from keycloak_controller.export.flows import export_flow
+from keycloak_controller.export.flows import builtin_signature, export_flow
 from keycloak_controller.export.organizations import export_organization
 from keycloak_controller.export.realm_components import (
     CLIENT_REGISTRATION_POLICY,
@@ -403,3 +403,32 @@ def test_a_kerberos_provider_comes_back_as_the_controller_writes_it() -> None:
     exported = export_kerberos(component("spnego", "kerberos", config, providerType="x"), untyped)
     assert kerberos_config(exported) == {k: v for k, v in config.items() if k != "cachePolicy"}
     assert untyped == ["spnego.cachePolicy"]
+
+
+def browser_infos(**requirements: str) -> list[AuthenticationExecutionInfoRepresentation]:
+    """A new realm's browser flow as Keycloak lists it, with `requirements` by key (every
+    step as an authenticator: the signature names subflows and authenticators alike)."""
+    out = []
+    for entry in defaults.BUILTIN_FLOWS["browser"]:
+        level, key, requirement = entry.split("|")
+        was = "DISABLED" if requirement == "*" else requirement
+        out.append(info(int(level), providerId=key, requirement=requirements.get(key, was)))
+    return out
+
+
+def test_a_built_in_flow_changed_by_hand_is_told_apart_from_keycloaks_own_change() -> None:
+    fresh = defaults.BUILTIN_FLOWS["browser"]
+    assert builtin_signature(browser_infos()) == fresh
+    # Keycloak itself switches Kerberos when a Kerberos provider is added.
+    assert builtin_signature(browser_infos(**{"auth-spnego": "ALTERNATIVE"})) == fresh
+    assert builtin_signature(browser_infos(**{"auth-otp-form": "REQUIRED"})) != fresh
+
+
+def test_a_default_attribute_that_lost_a_field_is_named_for_a_note() -> None:
+    doc = fresh_profile()
+    email = {k: v for k, v in defaults.USER_PROFILE_ATTRIBUTES["email"].items() if k != "required"}
+    doc["attributes"] = [email if a["name"] == "email" else a for a in doc["attributes"]]
+    untyped: list[str] = []
+    exported = export_user_profile(UPConfig.model_validate(doc), untyped)
+    assert exported is not None and [a.name for a in exported.attributes or []] == ["email"]
+    assert untyped == ["email.required (removed)"]

@@ -176,9 +176,13 @@ def export_components(
     secrets: list[SecretStub],
 ) -> ExportedComponents:
     """The realm's key providers and components (those other fields own left out). Names
-    are the spec's keys: a second component of a name already taken is skipped."""
+    are the spec's keys: a changed component whose name is not unique is skipped."""
     out = ExportedComponents()
-    taken: set[tuple[str, str]] = set()
+    components = list(components)
+    # Keycloak allows one name twice (a new realm's anonymous and authenticated
+    # registration policies share theirs); the spec keys components by name, so such a
+    # name cannot say which one it means.
+    named = [(c.provider_type, c.name) for c in components if c.parent_id in (None, realm_id)]
     for have in components:
         kind = have.provider_type or ""
         if kind in FOREIGN_PROVIDER_TYPES and kind != KEY_PROVIDER_TYPE:
@@ -193,10 +197,12 @@ def export_components(
         component = export_component(have, realm_id, secret_name, secrets)
         if component is None:
             continue
-        if ("components", component.name) in taken:
-            out.skipped.append(f"{component.name} (a second component of that name)")
+        if named.count((have.provider_type, have.name)) > 1:
+            sub_type = f", {have.sub_type}" if have.sub_type else ""
+            out.skipped.append(
+                f"{component.name} ({have.provider_id}{sub_type}: its name is not unique)"
+            )
             continue
-        taken.add(("components", component.name))
         out.components.append(component)
     out.key_providers.sort(key=lambda p: p.name)
     out.components.sort(key=lambda c: c.name)

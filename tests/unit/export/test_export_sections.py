@@ -432,3 +432,18 @@ def test_a_default_attribute_that_lost_a_field_is_named_for_a_note() -> None:
     exported = export_user_profile(UPConfig.model_validate(doc), untyped)
     assert exported is not None and [a.name for a in exported.attributes or []] == ["email"]
     assert untyped == ["email.required (removed)"]
+
+
+def test_a_changed_component_whose_name_is_not_unique_is_left_out_with_a_note() -> None:
+    have = fresh_components()
+    at = next(
+        i
+        for i, c in enumerate(have)
+        if c.name == "Allowed Client Scopes" and c.sub_type == "authenticated"
+    )
+    have[at] = have[at].model_copy(update={"config": {"allow-default-scopes": ["false"]}})
+    found = export_components(have, REALM_ID, "demo-secrets", [])
+    assert found.components == []
+    assert found.skipped == [
+        "Allowed Client Scopes (allowed-client-templates, authenticated: its name is not unique)"
+    ]

@@ -40,7 +40,12 @@ Ignored by the comparison (besides handmade_realm.IGNORED), and why:
   string, whose key order differs): the document itself is compared (userProfile);
 - a subflow's description absent on one side and empty on the other
   (SECTION_FILLED_DEFAULTS): the controller adds a subflow with an empty description
-  where Keycloak's copy of a built-in one has none; both show nothing.
+  where Keycloak's copy of a built-in one has none; both show nothing;
+- attributes left empty once the ignored keys are gone, against none at all
+  (SECTION_FILLED_DEFAULTS): the copy's users carry the controller's ownership stamps
+  (ignored keys); whether Keycloak answers them depends on the unmanaged-attribute
+  policy this realm sets, so the copy's user may show an attributes map that is empty
+  once they are ignored, where the hand-made user has none.
 """
 
 from __future__ import annotations
@@ -110,6 +115,9 @@ PRIVATE_KEY, CERTIFICATE = _imported_key()
 SECTION_FILLED_DEFAULTS: dict[str, Any] = {
     # A subflow the controller adds gets an empty description where a copied one has none.
     "description": "",
+    # Attributes that held only ignored keys (a user's ownership stamps, which this
+    # realm's unmanaged-attribute policy shows) against no attributes at all.
+    "attributes": {},
 }
 # What the export's Secret stubs for the further realm sections are filled with, by key suffix.
 SECTION_SECRET_VALUES: dict[str, str] = {

@@ -223,8 +223,13 @@ class ManagedObjectSpec(SpecModel):
         default=False,
         description=(
             "Adopt an object that already exists in Keycloak and that no other resource owns. "
-            "When false, such an object is left untouched and Ready is False with reason "
-            "OwnershipConflict."
+            "Adoption itself writes nothing: an object (or listed child) that matches the "
+            "spec is left as it is, and this resource's ownership stamp rides along with the "
+            "first write it needs. Until then, of two resources of one kind for the same "
+            "object the one created first keeps it (the other: OwnershipConflict). A "
+            "KeycloakRealm records the children it adopted in status.adopted, so one removed "
+            "from the spec is deleted. When false, such an object is left untouched and Ready "
+            "is False with reason OwnershipConflict."
         ),
     )
 

@@ -600,6 +600,15 @@ class KeycloakRealmStatus(ResourceStatus):
     keycloak_version: str | None = Field(
         default=None, description="The Keycloak server version the realm was last synced with."
     )
+    adopted: dict[str, list[str]] | None = Field(
+        default=None,
+        description=(
+            "With adoptExisting: the listed children of owned-only lists (by list, their "
+            "keys) that were taken over as they were, without this resource's owner tag. "
+            "Adoption writes nothing to Keycloak, so this record is what makes such a child "
+            "removed when it is no longer listed, like one this resource created."
+        ),
+    )
 
 
 class KeycloakRealm(CustomResource):

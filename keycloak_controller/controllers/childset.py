@@ -16,17 +16,23 @@ says what is removed):
 A set that is not set in the spec (None) is not managed at all: the kind does
 not call `plan` for it.
 
-Adoption (`plan(..., adopt=True)`, from spec.adoptExisting): a listed item that
+Adoption (spec.adoptExisting; the kind plans inside `adopting(Adoption(...))`, so
+every set of the resource follows it without being told): a listed item that
 exists without this resource's owner tag and matches once tagged (`stamp`: the
 tag, and the digests of Secret values Keycloak masks, taken as current) is left as
 it is; its tag rides along with the first write it needs anyway. An item that
-carries the tag is compared as always.
+carries the tag is compared as always. Since an adopted item may carry no tag,
+OWNED_ONLY sets remember the listed items they found untagged in the resource's
+status (`Adoption.record`, not a Keycloak write): one later removed from the spec
+is deleted like an item this resource created.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -55,6 +61,42 @@ _DESCRIPTIONS = {
     ),
     Removal.ADDITIVE: "Additive: listed items are kept as listed; nothing is ever removed.",
 }
+
+
+@dataclass
+class Adoption:
+    """What adoption remembers outside Keycloak, per resource and reconcile.
+
+    `before`: the record in the resource's status (set name -> keys of items it
+    adopted untagged); `adopt`: spec.adoptExisting (whether untagged listed items
+    are taken over now, or only the record is honoured). `record()` is the new
+    status record: the adopted items still listed and still there."""
+
+    before: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    adopt: bool = True
+    now: dict[str, set[str]] = field(default_factory=dict)
+
+    def adopted(self, set_name: str, key: str) -> bool:
+        return key in self.before.get(set_name, ())
+
+    def remember(self, set_name: str, key: str) -> None:
+        self.now.setdefault(set_name, set()).add(key)
+
+    def record(self) -> dict[str, list[str]] | None:
+        return {name: sorted(keys) for name, keys in sorted(self.now.items()) if keys} or None
+
+
+_adoption: ContextVar[Adoption | None] = ContextVar("childset_adoption", default=None)
+
+
+@contextmanager
+def adopting(adoption: Adoption | None) -> Iterator[None]:
+    """Plan every child set inside under `adoption` (None: no adoption)."""
+    token = _adoption.set(adoption)
+    try:
+        yield
+    finally:
+        _adoption.reset(token)
 
 
 @dataclass
@@ -99,9 +141,9 @@ class ChildSet(Generic[D, A]):
     # adoption can tell "only our records are missing" from a real difference.
     stamp: Callable[[D, A], A] | None = None
 
-    def plan(
-        self, desired: Sequence[D], actual: Iterable[A], *, adopt: bool = False
-    ) -> SetPlan[D, A]:
+    def plan(self, desired: Sequence[D], actual: Iterable[A]) -> SetPlan[D, A]:
+        adoption = _adoption.get()
+        remembers = adoption is not None and self.removal is Removal.OWNED_ONLY
         have = {self.actual_key(a): a for a in actual}
         result: SetPlan[D, A] = SetPlan()
         wanted: set[str] = set()
@@ -111,14 +153,19 @@ class ChildSet(Generic[D, A]):
             current = have.get(key)
             if current is None:
                 result.create.append(item)
-            elif not self.equal(item, current) and not (
-                adopt and self._adopted_as_is(item, current)
-            ):
+                continue
+            adopt = adoption is not None and adoption.adopt
+            untagged = remembers and not self.owned(current)
+            if adoption is not None and untagged and (adopt or adoption.adopted(self.name, key)):
+                adoption.remember(self.name, key)
+            if not self.equal(item, current) and not (adopt and self._adopted_as_is(item, current)):
                 result.update.append((item, current))
         for key, current in have.items():
-            if key in wanted or self.protected(current) or not self._removable(current):
+            if key in wanted or self.protected(current):
                 continue
-            result.delete.append(current)
+            adopted = adoption is not None and remembers and adoption.adopted(self.name, key)
+            if self._removable(current) or adopted:
+                result.delete.append(current)
         return result
 
     def _adopted_as_is(self, item: D, current: A) -> bool:

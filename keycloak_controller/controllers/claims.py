@@ -42,31 +42,34 @@ def _claims(obj: KubeObject) -> bool:
     )
 
 
-def refuse_rival(
+def earlier_claimant(
     ctx: Context,
     kind: ResourceKind,
     namespace: str,
     name: str,
     siblings: tuple[str, str],
     identity: Identity,
-    what: str,
-) -> None:
-    """OwnershipConflict when another resource of `kind` claimed the same object first.
+) -> Claimant | None:
+    """Another resource of `kind` that claimed the same object first, if any.
 
     `siblings`: the informer index and key that list the resources under the same
     parent (the "keycloak" index for realms, "realm" for clients and users)."""
     informer = ctx.informer(kind)
     me = informer.get(namespace, name)
     if me is None:
-        return
+        return None
     mine = identity(_spec(me))
     if mine is None:
-        return
+        return None
     rivals = [
         _claimant(other)
         for other in informer.by_index(*siblings)
         if other.key != me.key and _claims(other) and identity(_spec(other)) == mine
     ]
-    first = first_claimant(_claimant(me), rivals)
-    if first is not None:
-        raise Problem(OWNERSHIP_CONFLICT, rival_message(kind.kind, what, first))
+    return first_claimant(_claimant(me), rivals)
+
+
+def refuse(kind: ResourceKind, what: str, rival: Claimant | None) -> None:
+    """OwnershipConflict naming the resource that claimed the object first."""
+    if rival is not None:
+        raise Problem(OWNERSHIP_CONFLICT, rival_message(kind.kind, what, rival))

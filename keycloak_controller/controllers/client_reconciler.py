@@ -42,8 +42,8 @@ from . import client_credentials as credentials
 from . import client_plan as model
 from . import client_settings as settings
 from . import reasons
-from .childset import SetOps
-from .claims import refuse_rival
+from .childset import Adoption, SetOps, adopting
+from .claims import earlier_claimant, refuse
 from .client_authorization import (
     ObservedAuthorization,
     observe_authorization,
@@ -61,7 +61,7 @@ from .context import Context
 from .group_membership import group_changes
 from .kinds import CLIENTS
 from .kube import controlled_by, secret_data, write_owned_secret
-from .ownership import Ownership, claim, stamp_only
+from .ownership import Claimant, Ownership, claim, stamp_only
 from .parents import RealmParent, realm_missing, realm_parent
 from .plan import Change, Plan, Target, Verb
 from .reasons import Problem
@@ -222,7 +222,7 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
             what = f"client {spec.client_id!r} in realm {parents.name!r}"
             decision = claim(owner, what, client.attributes, spec.adopt_existing)
             if decision is Ownership.UNOWNED:
-                self._refuse_rival(cr, what)
+                refuse(CLIENTS, what, self._earlier_claimant(cr))
         uuid = client.id or ""
         fields = model.changed_fields(desired, client)
         if fields and stamp_only(decision, bool(self._changed_unstamped(spec, observed))):
@@ -241,17 +241,14 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
         plan.extend(self._scope_changes(observed.view, parents, uuid, spec, client))
         if spec.roles is not None and observed.roles is not None:
             tag = f"KeycloakClient/{cr.metadata.namespace}/{cr.metadata.name}"
-            plan.extend(
-                plan_roles(
-                    parents.admin,
-                    parents.name,
-                    spec.roles,
-                    observed.roles,
-                    tag,
-                    uuid,
-                    adopt=manage and spec.adopt_existing,
+            # With adoptExisting an untagged role that matches is left as it is (no
+            # record of it is kept: removed from the spec, it stays in Keycloak).
+            adoption = Adoption(adopt=True) if manage and spec.adopt_existing else None
+            with adopting(adoption):
+                roles = plan_roles(
+                    parents.admin, parents.name, spec.roles, observed.roles, tag, uuid
                 )
-            )
+            plan.extend(roles)
         if spec.service_account is not None and observed.service_account is not None:
             user, have = observed.service_account
             subject = user_subject(parents.admin, parents.name, user, "serviceAccount")
@@ -289,18 +286,17 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
         bare = model.desired_client(spec, {}, observed.byo_secret, observed.inputs)
         return model.changed_fields(bare, observed.client)
 
-    def _refuse_rival(self, cr: KeycloakClient, what: str) -> None:
+    def _earlier_claimant(self, cr: KeycloakClient) -> Claimant | None:
         """Nothing is stamped at adoption: another KeycloakClient under the same
         KeycloakRealm for the same clientId that claimed it first keeps it."""
         meta, ref = cr.metadata, cr.spec.realm_ref
-        refuse_rival(
+        return earlier_claimant(
             self.ctx,
             CLIENTS,
             meta.namespace,
             meta.name,
             ("realm", object_key(ref.namespace_or(meta.namespace), ref.name)),
             lambda spec: spec.get("clientId"),
-            what,
         )
 
     def _check_group_roles(
@@ -537,7 +533,15 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
             return ""  # the realm itself is gone
         if actual is None:
             return ""
-        if owner_of(cr).decide(actual.attributes) is not Ownership.OWNED:
+        decision = owner_of(cr).decide(actual.attributes)
+        # Adopted and not written since (so not stamped): still this resource's, unless
+        # another resource claimed it first.
+        adopted = (
+            decision is Ownership.UNOWNED
+            and cr.spec.adopt_existing
+            and self._earlier_claimant(cr) is None
+        )
+        if decision is not Ownership.OWNED and not adopted:
             return f"client {client_id} is not owned by this resource; kept"
         with contextlib.suppress(kc_errors.NotFound):
             view.delete(actual.id or "")

@@ -67,9 +67,12 @@ def is_owned(flow: AuthenticationFlowRepresentation, owner_tag: str) -> bool:
     return (flow.description or "").endswith(owner_marker(owner_tag))
 
 
+FLOW_SET_NAME = "authenticationFlows"
+
+
 def flow_set(owner_tag: str) -> ChildSet[AuthenticationFlow, AuthenticationFlowRepresentation]:
     return ChildSet(
-        name="authenticationFlows",
+        name=FLOW_SET_NAME,
         removal=FLOWS_REMOVAL,
         desired_key=lambda f: f.alias,
         actual_key=lambda f: f.alias or "",
@@ -147,10 +150,13 @@ class AuthenticationFlowsSection(RealmSection):
             observed.trees[want.alias] = tree
         if self.spec.authentication_flows is not None:
             listed = {f.alias for f in desired}
+            adopted = self.scope.adopted.get(FLOW_SET_NAME, ())
             doomed = [
                 f
                 for f in observed.flows
-                if f.alias not in listed and not f.built_in and is_owned(f, self.scope.owner_tag)
+                if f.alias not in listed
+                and not f.built_in
+                and (is_owned(f, self.scope.owner_tag) or f.alias in adopted)
             ]
             if doomed:
                 observed.users = self._flow_users(doomed)

@@ -362,7 +362,7 @@ class IdentityProvidersSection(RealmSection):
                 )
         desired = [self.desired(p) for p in listed]
         providers = provider_set(owner)
-        plan = providers.plan(desired, by_alias.values(), adopt=self.scope.adopt)
+        plan = providers.plan(desired, by_alias.values())
 
         def create(want: DesiredProvider) -> None:
             check_flows(admin, realm, want.spec)

@@ -24,9 +24,10 @@ from keycloak_controller.keycloak.secrets import Secret
 from keycloak_controller.runtime.objects import object_key
 
 from . import reasons
-from .claims import refuse_rival
+from .childset import Adoption, adopting
+from .claims import earlier_claimant, refuse
 from .kinds import REALMS
-from .ownership import Ownership, claim, stamp_only
+from .ownership import Claimant, Ownership, claim, stamp_only
 from .parents import KeycloakParent, keycloak_parent
 from .plan import Plan, Verb
 from .realm_plan import SMTP_PASSWORD_DIGEST, desired_realm, realm_update, smtp_password_digest
@@ -41,6 +42,8 @@ class ObservedRealm:
     realm: RealmRepresentation | None
     smtp_password: Secret | None = None
     sections: list[RealmSection] = field(default_factory=list)
+    # Set by plan in Manage mode: the children adopted untagged (status.adopted).
+    adoption: Adoption | None = None
 
 
 def owner_tag(cr: KeycloakRealm) -> str:
@@ -81,6 +84,7 @@ class RealmReconciler(KindReconciler[KeycloakRealm, KeycloakParent, ObservedReal
             secret=lambda ref: self.ctx.reader.value(namespace, ref),
             salt=cr.metadata.uid or "",
             adopt=spec.adopt_existing and not observing(cr),
+            adopted=cr.status.adopted or {},
         )
         sections = [section(scope, spec) for section in SECTIONS if section.managed(spec)]
         for section in sections:
@@ -109,7 +113,7 @@ class RealmReconciler(KindReconciler[KeycloakRealm, KeycloakParent, ObservedReal
         if manage:
             decision = claim(owner, f"realm {name!r}", actual.attributes, spec.adopt_existing)
         if decision is Ownership.UNOWNED:
-            self._refuse_rival(cr)
+            refuse(REALMS, f"realm {name!r}", self._earlier_claimant(cr))
         update = realm_update(desired, actual, password, missing)
         if update is not None and stamp_only(
             decision, self._needed_unstamped(spec, actual, password, digest, missing)
@@ -118,8 +122,15 @@ class RealmReconciler(KindReconciler[KeycloakRealm, KeycloakParent, ObservedReal
         if update is not None:
             fields = sorted(update.model_dump(by_alias=True, exclude_none=True).keys() - {"realm"})
             plan.add(", ".join(fields), Verb.UPDATE, lambda: admin.realms.update(name, update))
-        for section in observed.sections:
-            plan.extend(section.plan())
+        # Every child set plans under the adoption record (childset.adopting): it
+        # honours the record in status and, with adoptExisting, takes untagged children
+        # over as they are. Observe mode plans without one and keeps the record.
+        if manage:
+            before = cr.status.adopted or {}
+            observed.adoption = Adoption(before, adopt=spec.adopt_existing)
+        with adopting(observed.adoption):
+            for section in observed.sections:
+                plan.extend(section.plan())
         return plan
 
     @staticmethod
@@ -138,18 +149,17 @@ class RealmReconciler(KindReconciler[KeycloakRealm, KeycloakParent, ObservedReal
         bare = desired_realm(spec, {}, digest if recorded else None, missing)
         return realm_update(bare, actual, password if recorded else None, missing) is not None
 
-    def _refuse_rival(self, cr: KeycloakRealm) -> None:
+    def _earlier_claimant(self, cr: KeycloakRealm) -> Claimant | None:
         """Nothing is stamped at adoption: another KeycloakRealm for the same realm of
         the same Keycloak that claimed it first keeps it."""
         meta, ref = cr.metadata, cr.spec.keycloak_ref
-        refuse_rival(
+        return earlier_claimant(
             self.ctx,
             REALMS,
             meta.namespace,
             meta.name,
             ("keycloak", object_key(ref.namespace_or(meta.namespace), ref.name)),
             lambda spec: spec.get("realmName"),
-            f"realm {cr.spec.realm_name!r}",
         )
 
     def found(self, observed: ObservedRealm) -> bool:
@@ -159,8 +169,11 @@ class RealmReconciler(KindReconciler[KeycloakRealm, KeycloakParent, ObservedReal
         self, cr: KeycloakRealm, parents: KeycloakParent, observed: ObservedRealm
     ) -> KeycloakRealmStatus:
         realm = observed.realm
+        adoption = observed.adoption
         return KeycloakRealmStatus(
-            realm_id=realm.id if realm else None, keycloak_version=str(parents.admin.version)
+            realm_id=realm.id if realm else None,
+            keycloak_version=str(parents.admin.version),
+            adopted=adoption.record() if adoption is not None else cr.status.adopted,
         )
 
     def delete(self, cr: KeycloakRealm, parents: KeycloakParent) -> str:
@@ -169,7 +182,15 @@ class RealmReconciler(KindReconciler[KeycloakRealm, KeycloakParent, ObservedReal
             actual = parents.admin.realms.get(name)
         except kc_errors.NotFound:
             return ""
-        if owner_of(cr).decide(actual.attributes) is not Ownership.OWNED:
+        decision = owner_of(cr).decide(actual.attributes)
+        # Adopted and not written since (so not stamped): still this resource's, unless
+        # another resource claimed it first.
+        adopted = (
+            decision is Ownership.UNOWNED
+            and cr.spec.adopt_existing
+            and self._earlier_claimant(cr) is None
+        )
+        if decision is not Ownership.OWNED and not adopted:
             return f"realm {name} is not owned by this resource and was kept"
         with contextlib.suppress(kc_errors.NotFound):
             parents.admin.realms.delete(name)

@@ -24,10 +24,5 @@ class RolesSection(RealmSection):
     def plan(self) -> list[Change]:
         scope = self.scope
         return plan_roles(
-            scope.admin,
-            scope.realm,
-            self.spec.roles or [],
-            self.observed,
-            scope.owner_tag,
-            adopt=scope.adopt,
+            scope.admin, scope.realm, self.spec.roles or [], self.observed, scope.owner_tag
         )

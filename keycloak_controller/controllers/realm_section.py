@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import abc
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from keycloak_controller.api.common import SecretKeySelector
@@ -41,6 +41,8 @@ class RealmScope:
     # resource's owner tag and otherwise matches is left as it is (ChildSet.plan's
     # `adopt`); the tag rides along with the first write the child needs.
     adopt: bool = False
+    # status.adopted: children adopted untagged, by child set name (childset.Adoption).
+    adopted: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
     def digest(self, value: Secret) -> str:
         return secret_digest(value, self.salt)

@@ -164,13 +164,10 @@ def plan_roles(
     owner_tag: str,
     client_uuid: str | None = None,
     path: str = "roles",
-    *,
-    adopt: bool = False,
 ) -> list[Change]:
-    """Role and composite changes; creating a role re-observes, for its composites.
-    `adopt`: an untagged role that otherwise matches is left as it is."""
+    """Role and composite changes; creating a role re-observes, for its composites."""
     roles = role_set(owner_tag, path)
-    plan = roles.plan(desired, observed.actual, adopt=adopt)
+    plan = roles.plan(desired, observed.actual)
 
     def create(role: Role) -> None:
         admin.roles.create(realm, desired_role(role, owner_tag), client_uuid)

@@ -47,12 +47,12 @@ from keycloak_controller.keycloak.secrets import Secret
 from keycloak_controller.runtime.objects import object_key
 
 from .childset import ChildSet, Removal, SetOps
-from .claims import refuse_rival
+from .claims import earlier_claimant, refuse
 from .client_plan import admin_roles_requested
 from .context import Context
 from .group_membership import group_changes
 from .kinds import resource_kind
-from .ownership import Ownership, claim
+from .ownership import Claimant, Ownership, claim
 from .parents import RealmParent, realm_missing, realm_parent
 from .plan import Change, Plan, Verb
 from .role_mappings import plan_mappings, user_subject
@@ -67,6 +67,8 @@ IDENTITIES: ChildSet[FederatedIdentity, FederatedIdentityRepresentation] = Child
     actual_key=lambda f: f.identity_provider or "",
     equal=lambda want, have: (have.user_id, have.user_name) == (want.user_id, want.user_name),
 )
+
+USERS = resource_kind(KeycloakUser)
 
 
 @dataclass
@@ -197,7 +199,7 @@ class UserReconciler(KindReconciler[KeycloakUser, RealmParent, ObservedUser]):
         if manage and not self._made_here(cr, user):
             what = f"user {spec.username!r} in realm {realm!r}"
             if claim(owner, what, _flat(user), spec.adopt_existing) is Ownership.UNOWNED:
-                self._refuse_rival(cr, what)
+                refuse(USERS, what, self._earlier_claimant(cr))
         changes = diff(desired, user)
         if changes:
             plan.add(
@@ -229,18 +231,17 @@ class UserReconciler(KindReconciler[KeycloakUser, RealmParent, ObservedUser]):
             )
         return plan
 
-    def _refuse_rival(self, cr: KeycloakUser, what: str) -> None:
+    def _earlier_claimant(self, cr: KeycloakUser) -> Claimant | None:
         """Adoption stamps nothing: another KeycloakUser under the same KeycloakRealm
         for the same username (Keycloak's are lower case) that claimed it first keeps it."""
         meta, ref = cr.metadata, cr.spec.realm_ref
-        refuse_rival(
+        return earlier_claimant(
             self.ctx,
-            resource_kind(KeycloakUser),
+            USERS,
             meta.namespace,
             meta.name,
             ("realm", object_key(ref.namespace_or(meta.namespace), ref.name)),
             lambda spec: str(spec.get("username") or "").lower() or None,
-            what,
         )
 
     def _made_here(self, cr: KeycloakUser, user: UserRepresentation) -> bool:

@@ -11,7 +11,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from keycloak_controller.controllers.ownership import MANAGED_BY, OWNER_NAME
 from keycloak_controller.keycloak.client import KeycloakAdmin
+from keycloak_controller.keycloak.models import RoleRepresentation
 from tests.support.controller_harness import Kube, running_controllers, wait_idle, wait_until
 from tests.support.controlplane import ControlPlaneEndpoint
 from tests.support.handmade_realm import (
@@ -85,6 +87,8 @@ def test_adopt_takes_over_the_realm_and_a_seed_operator_client_with_zero_writes(
     kube = Kube(crds)
     namespace = kube.namespace(unique_name("adopt"))
     build_realm(admin, realm, ldap)
+    # A role only this test's realm has: adopted untagged, later removed from the spec.
+    admin.roles.create(realm, RoleRepresentation(name="legacy", description="Old"))
     api = admin.clients.find(realm, "api")
     assert api is not None and api.id
     secret_before = admin.clients.get_secret(realm, api.id).value
@@ -139,3 +143,55 @@ def test_adopt_takes_over_the_realm_and_a_seed_operator_client_with_zero_writes(
     out = capfd.readouterr().out
     assert_no_writes(out, namespace, realm)
     assert snapshot(admin, realm) == untouched
+
+    api_cr = next(o for o in adopting if o.get("spec", {}).get("clientId") == "api")
+    api_name = api_cr["metadata"]["name"]
+    with running_controllers(crds, [namespace]) as manager:
+        # No stamp landed, so the claim is guarded on the Kubernetes side: a second
+        # resource for the same client is refused, naming the first, and writes nothing.
+        twin = {**api_cr, "metadata": {"name": "twin", "namespace": namespace}}
+        twin["spec"] = {**api_cr["spec"], "credentialsSecret": {"name": "twin-credentials"}}
+        kube.create("keycloakclients", namespace, twin)
+        wait_until(
+            lambda: kube.reason("keycloakclients", namespace, "twin") == "OwnershipConflict",
+            TIMEOUT,
+            "the twin refused",
+        )
+        message = kube.condition("keycloakclients", namespace, "twin")["message"]
+        assert f"KeycloakClient {namespace}/{api_name}" in message
+        wait_idle(manager, TIMEOUT)
+        assert_no_writes(capfd.readouterr().out, namespace, realm)
+        # The first write an adopted object needs carries its ownership stamp.
+        kube.patch("keycloakrealms", namespace, realm_cr, {"spec": {"displayName": "Adopted"}})
+        wait_until(
+            lambda: admin.realms.get(realm).display_name == "Adopted",
+            TIMEOUT,
+            "the realm's first write",
+        )
+        stamp = admin.realms.get(realm).attributes or {}
+        assert stamp.get(MANAGED_BY) == "keycloak-controller"
+        assert stamp.get(OWNER_NAME) == realm_cr
+        # A child adopted untagged is recorded in status (not in Keycloak), so removing it
+        # from the spec deletes it like one this resource created; the others stay.
+        status = (kube.get("keycloakrealms", namespace, realm_cr) or {})["status"]
+        assert "legacy" in status["adopted"]["roles"], status.get("adopted")
+        realm_doc = next(o for o in adopting if o["kind"] == "KeycloakRealm")
+        kept = [r for r in realm_doc["spec"]["roles"] if r["name"] != "legacy"]
+        kube.patch("keycloakrealms", namespace, realm_cr, {"spec": {"roles": kept}})
+        wait_until(
+            lambda: "legacy" not in {r.name for r in admin.roles.list(realm)},
+            TIMEOUT,
+            "the adopted role deleted",
+        )
+        assert {r["name"] for r in kept} <= {r.name for r in admin.roles.list(realm)}
+        assert (admin.clients.find(realm, "api") or api).attributes == after.attributes
+        # The twin never claimed the client: deleting it keeps the client. The adopted
+        # resource, never written and so never stamped, still owns it: deleting it
+        # (deletionPolicy Delete) deletes the client.
+        kube.delete("keycloakclients", namespace, "twin")
+        wait_until(lambda: kube.get("keycloakclients", namespace, "twin") is None, TIMEOUT, "gone")
+        assert admin.clients.find(realm, "api") is not None
+        kube.delete("keycloakclients", namespace, api_name)
+        wait_until(
+            lambda: admin.clients.find(realm, "api") is None, TIMEOUT, "the adopted client deleted"
+        )

@@ -14,6 +14,7 @@ from keycloak_controller.api.realm import KeycloakRealmSpec
 from keycloak_controller.api.realm_identity_providers import IdentityProvider
 from keycloak_controller.api.roles import Role
 from keycloak_controller.controllers import client_plan, realm_plan
+from keycloak_controller.controllers.childset import Adoption, ChildSet, Removal, adopting
 from keycloak_controller.controllers.client_reconciler import ClientReconciler, ObservedClient
 from keycloak_controller.controllers.ownership import (
     MANAGED_BY,
@@ -219,26 +220,61 @@ def role(name: str, **attributes: list[str]) -> RoleRepresentation:
     return RoleRepresentation(name=name, description="d", attributes=attributes or None)
 
 
+def adopted(plan: Any, adoption: Adoption | None = None) -> Any:
+    """Run a child set's plan under adoption, as the realm reconciler does."""
+    with adopting(adoption or Adoption()):
+        return plan()
+
+
 def test_an_adopted_role_that_matches_is_left_untagged() -> None:
     roles = role_set(TAG)
     want = [Role(name="viewer", description="d")]
     hand_made = role("viewer")
     assert [w.name for w, _ in roles.plan(want, [hand_made]).update] == ["viewer"]
-    assert not roles.plan(want, [hand_made], adopt=True)
+    assert not adopted(lambda: roles.plan(want, [hand_made]))
     # A real difference is an update, and the update tags it.
-    assert roles.plan([Role(name="viewer", description="other")], [hand_made], adopt=True).update
+    other = [Role(name="viewer", description="other")]
+    assert adopted(lambda: roles.plan(other, [hand_made])).update
     # Tagged by someone else's resource, or ours with a difference: compared as always.
     theirs = role("viewer", **{ROLE_OWNER: ["KeycloakRealm/x/y"]})
-    assert not roles.plan(want, [theirs], adopt=True)  # not ours, matches once tagged
+    assert not adopted(lambda: roles.plan(want, [theirs]))  # not ours, matches once tagged
     mine = role("viewer", **{ROLE_OWNER: [TAG]})
     changed = mine.model_copy(update={"description": "edited"})
-    assert roles.plan(want, [changed], adopt=True).update
+    assert adopted(lambda: roles.plan(want, [changed])).update
 
 
-def test_an_adopted_unlisted_role_is_not_deleted_but_a_tagged_one_is() -> None:
+def test_adopted_children_are_recorded_and_deleted_once_no_longer_listed() -> None:
     roles = role_set(TAG)
-    plan = roles.plan([], [role("hand"), role("made-here", **{ROLE_OWNER: [TAG]})], adopt=True)
-    assert [r.name for r in plan.delete] == ["made-here"]
+    hand, made_here = role("hand"), role("made-here", **{ROLE_OWNER: [TAG]})
+    other_hand = role("other-hand")
+    listed = [Role(name="hand", description="d"), Role(name="made-here", description="d")]
+    first = Adoption()
+    assert not adopted(lambda: roles.plan(listed, [hand, made_here, other_hand]), first)
+    # Only the untagged listed child is recorded (the tagged one is owned anyway).
+    assert first.record() == {"roles": ["hand"]}
+    # Removed from the spec: the recorded child and the tagged one are deleted; the
+    # hand-made one never listed is left alone.
+    later = Adoption(first.record() or {})
+    plan = adopted(lambda: roles.plan([], [hand, made_here, other_hand]), later)
+    assert sorted(r.name for r in plan.delete) == ["hand", "made-here"]
+    assert later.record() is None
+    # adoptExisting turned off: the record is still honoured and kept, nothing new is.
+    kept = Adoption({"roles": ["hand"]}, adopt=False)
+    plan = adopted(lambda: roles.plan(listed, [hand, made_here, other_hand]), kept)
+    assert kept.record() == {"roles": ["hand"]}
+    plan = adopted(lambda: roles.plan([], [hand]), Adoption({"roles": ["hand"]}, adopt=False))
+    assert [r.name for r in plan.delete] == ["hand"]
+    # Without adoption (Observe mode, a resource that never adopted): never deleted.
+    assert not roles.plan([], [hand]).delete
+
+
+def test_authoritative_sets_record_nothing() -> None:
+    names: ChildSet[str, str] = ChildSet(
+        name="scopes", removal=Removal.AUTHORITATIVE, desired_key=str, actual_key=str
+    )
+    adoption = Adoption()
+    assert not adopted(lambda: names.plan(["a"], ["a"]), adoption)
+    assert adoption.record() is None
 
 
 def oidc_provider(value: str) -> DesiredProvider:
@@ -270,10 +306,10 @@ def test_an_adopted_provider_without_a_digest_is_taken_as_holding_the_secret() -
     )
     providers = provider_set(TAG)
     assert providers.plan([want], [hand_made]).update  # without adoption: the digest is sent
-    assert not providers.plan([want], [hand_made], adopt=True)
+    assert not adopted(lambda: providers.plan([want], [hand_made]))
     # Once a digest is recorded, a rotated Secret is seen even on an untagged provider.
     recorded = hand_made.model_copy(
         update={"config": {**config, DIGEST_PREFIX + "clientSecret": "digest-of-v1"}}
     )
-    assert not providers.plan([want], [recorded], adopt=True)
-    assert providers.plan([oidc_provider("v2")], [recorded], adopt=True).update
+    assert not adopted(lambda: providers.plan([want], [recorded]))
+    assert adopted(lambda: providers.plan([oidc_provider("v2")], [recorded])).update

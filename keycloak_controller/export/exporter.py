@@ -186,6 +186,8 @@ def _export_sections(
             "built-in flows changed by hand, which the spec cannot say (copy the flow and "
             "bind the copy instead): " + ", ".join(flows.changed_builtin)
         )
+    if flows.not_expressible:
+        out.notes.append("flows the CRD cannot hold, left out: " + ", ".join(flows.not_expressible))
     step("authentication flows", len(flows.flows))
     actions = realm_misc.export_required_actions(admin.authentication.required_actions(realm))
     fields["required_actions"] = actions

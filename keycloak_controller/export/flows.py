@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from keycloak_controller.api.realm_flows import AuthenticationFlow
 from keycloak_controller.controllers.realm_flow_executions import (
     ActualStep,
@@ -100,6 +102,9 @@ class ExportedFlows:
     flows: list[AuthenticationFlow] = field(default_factory=list)
     # Built-in flows changed from a new realm's: the spec never changes a built-in flow.
     changed_builtin: list[str] = field(default_factory=list)
+    # Flows the CRD cannot hold (subflows nested deeper, or more executions, than it
+    # allows), left out.
+    not_expressible: list[str] = field(default_factory=list)
 
 
 def export_flows(admin: KeycloakAdmin, realm: str) -> ExportedFlows:
@@ -123,6 +128,11 @@ def export_flows(admin: KeycloakAdmin, realm: str) -> ExportedFlows:
         for step in walk(tree):
             if step.info.authentication_config:
                 step.config = auth.get_config(realm, step.info.authentication_config)
-        out.flows.append(export_flow(flow, tree))
+        try:
+            out.flows.append(export_flow(flow, tree))
+        except ValidationError as e:  # deeper or longer than the CRD allows
+            out.not_expressible.append(
+                f"{flow.alias} ({e.error_count()} problems, e.g. {e.errors()[0]['msg']})"
+            )
     out.flows.sort(key=lambda f: f.alias)
     return out

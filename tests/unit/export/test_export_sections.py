@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import pytest
+from pydantic import ValidationError
+
 from keycloak_controller.api.realm_components import KEY_PROVIDER_TYPE
+from keycloak_controller.api.realm_flows import MAX_SUBFLOW_DEPTH
 from keycloak_controller.api.realm_organizations import Organization
 from keycloak_controller.api.realm_user_profile import UserProfile
 from keycloak_controller.controllers.realm_client_policies import policy_equal, profile_equal
@@ -447,3 +451,14 @@ def test_a_changed_component_whose_name_is_not_unique_is_left_out_with_a_note() 
     assert found.skipped == [
         "Allowed Client Scopes (allowed-client-templates, authenticated: its name is not unique)"
     ]
+
+
+def test_a_flow_nested_deeper_than_the_crd_allows_is_refused_not_cut() -> None:
+    """export_flows notes such a flow and leaves it out, rather than exporting a part."""
+    deep = [
+        info(level, authenticationFlow=True, displayName=f"level {level}", requirement="REQUIRED")
+        for level in range(MAX_SUBFLOW_DEPTH + 2)
+    ]
+    flow = AuthenticationFlowRepresentation(alias="deep", provider_id="basic-flow")
+    with pytest.raises(ValidationError):
+        export_flow(flow, actual_tree(deep))

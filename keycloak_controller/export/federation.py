@@ -150,6 +150,10 @@ _KERBEROS = {
 }
 
 
+# Untyped keys the Admin Console sets to what Keycloak does anyway: not worth a note.
+_KERBEROS_DEFAULTS = {"cachePolicy": "DEFAULT"}
+
+
 def export_kerberos(provider: ComponentRepresentation, untyped: list[str]) -> KerberosProvider:
     """Config keys with no typed field are named in `untyped` (left out)."""
     config = {k: list(v) for k, v in (provider.config or {}).items()}
@@ -159,7 +163,7 @@ def export_kerberos(provider: ComponentRepresentation, untyped: list[str]) -> Ke
         if key in _KERBEROS:
             if value != "":
                 fields[_KERBEROS[key]] = value
-        elif not key.startswith(PREFIX) and value != "":
+        elif not key.startswith(PREFIX) and value != "" and _KERBEROS_DEFAULTS.get(key) != value:
             untyped.append(f"{provider.name}.{key}")
     return KerberosProvider.model_validate(fields)
 

@@ -401,7 +401,7 @@ def test_a_kerberos_provider_comes_back_as_the_controller_writes_it() -> None:
         "allowPasswordAuthentication": ["true"],
         "editMode": ["UNSYNCED"],
         "debug": ["false"],
-        "cachePolicy": ["DEFAULT"],
+        "cachePolicy": ["NO_CACHE"],
     }
     untyped: list[str] = []
     exported = export_kerberos(component("spnego", "kerberos", config, providerType="x"), untyped)

@@ -228,8 +228,8 @@ class ManagedObjectSpec(SpecModel):
             "first write it needs. Until then, of two resources of one kind for the same "
             "object the one created first keeps it (the other: OwnershipConflict). A "
             "KeycloakRealm records the children it adopted in status.adopted, so one removed "
-            "from the spec is deleted. When false, such an object is left untouched and Ready "
-            "is False with reason OwnershipConflict."
+            "from the spec is deleted (which lists: docs/adopting.md). When false, such an "
+            "object is left untouched and Ready is False with reason OwnershipConflict."
         ),
     )
 

@@ -5,7 +5,8 @@
   keys of its own). One this resource created (its record names this resource,
   see realm_federation_records.py) is deleted when no longer listed; Keycloak
   then deletes its mappers and the users it imported. One made by hand is
-  managed while listed and never deleted.
+  managed while listed and never deleted, unless this resource adopted it
+  (adoptExisting: recorded in its status, see childset.Adoption).
 - An LDAP provider's mappers: AUTHORITATIVE when listed (realm_federation_mappers).
 - The bind credential: sent from the Secret on create, and again whenever the
   Secret's salted digest differs from the one recorded (Keycloak masks it on

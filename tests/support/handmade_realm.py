@@ -21,7 +21,7 @@ Ignored by the comparison (IGNORED below), and why:
 - attributes and config keys under keycloak-controller.dev/ (the controller's
   ownership stamps and secret digests) and io.kubernetes.* (the seed operator's);
 - the realm's own SMTP-digest attribute (under the same prefix);
-- internalId of an identity provider (an id);
+- internalId and organizationId of an identity provider (ids);
 - users imported from LDAP (federationLink set): they come from the directory, imported
   when Keycloak looks them up, and the export leaves them to the provider;
 - a key Keycloak fills with its default on a write path the hand-made object never
@@ -94,6 +94,9 @@ IGNORED_KEYS = frozenset(
         "notBefore",
         "secret",
         "realm",
+        "organizationId",
+        # Flow ids; handmade_clients compares the overrides by alias.
+        "authenticationFlowBindingOverrides",
     }
 )
 IGNORED_ATTRIBUTE_PREFIXES = (PREFIX, "io.kubernetes.", "client.secret.creation.time")

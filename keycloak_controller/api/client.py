@@ -44,6 +44,10 @@ from .common import (
 from .roles import Role, RoleMappingSpec
 
 Url = Annotated[str, Field(min_length=1, max_length=MAX_URL)]
+# Root, base and admin URLs, redirect URIs and web origins are VARCHAR(255) columns in
+# Keycloak: a longer one is an HTTP 500 there (retried forever), so it is refused here.
+# Post-logout redirect URIs are a client attribute, which takes longer text.
+ColumnUrl = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 
 # A bare "*" lets any site receive tokens (redirects) or call with credentials
 # (CORS); patterns such as https://app.example.com/* stay allowed.
@@ -316,6 +320,9 @@ class KeycloakClientSpec(ManagedObjectSpec):
     client_id: str = Field(
         min_length=1,
         max_length=MAX_NAME,
+        # Keycloak refuses a NUL in any query parameter (HTTP 400), so a client named
+        # with one could be neither found, created nor deleted: refused here.
+        pattern=r"^[^\x00]+$",
         description="The client's clientId in Keycloak (the OAuth client_id). Immutable.",
         json_schema_extra=immutable("clientId"),
     )
@@ -323,7 +330,10 @@ class KeycloakClientSpec(ManagedObjectSpec):
         default=None, max_length=MAX_NAME, description="Display name on consent and account pages."
     )
     description: str | None = Field(
-        default=None, max_length=MAX_TEXT, description="A description shown in Keycloak."
+        # A VARCHAR(255) column in Keycloak (longer: HTTP 500).
+        default=None,
+        max_length=MAX_NAME,
+        description="A description shown in Keycloak.",
     )
     enabled: bool = Field(default=True, description="The client can be used.")
     protocol: Literal["openid-connect", "saml"] = Field(
@@ -374,16 +384,16 @@ class KeycloakClientSpec(ManagedObjectSpec):
     saml: SamlSettings | None = Field(
         default=None, description="SAML settings; required with protocol: saml, else refused."
     )
-    root_url: Url | None = Field(
+    root_url: ColumnUrl | None = Field(
         default=None, description="The URL relative redirect and base URLs are resolved against."
     )
-    base_url: Url | None = Field(
+    base_url: ColumnUrl | None = Field(
         default=None, description="Where Keycloak links to the application (e.g. account console)."
     )
-    admin_url: Url | None = Field(
+    admin_url: ColumnUrl | None = Field(
         default=None, description="The application's back-channel admin endpoint."
     )
-    redirect_uris: list[Url] | None = _uri_list(
+    redirect_uris: list[ColumnUrl] | None = _uri_list(
         "Valid redirect URIs after login; a trailing * is a prefix match. A bare '*' is "
         "refused. So is a '*' in the host. For SAML clients: the allowed ACS URLs.",
         "redirectUris",
@@ -396,7 +406,7 @@ class KeycloakClientSpec(ManagedObjectSpec):
         "postLogoutRedirectUris",
         "postLogoutRedirectUris must not contain a bare '*'; list the application's URIs",
     )
-    web_origins: list[Url] | None = _uri_list(
+    web_origins: list[ColumnUrl] | None = _uri_list(
         "Allowed CORS origins ('+': the redirect URIs' origins). A bare '*' is refused. So "
         "is a '*' in the host.",
         "webOrigins",

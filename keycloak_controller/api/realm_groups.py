@@ -15,11 +15,13 @@ from pydantic import Field
 
 from keycloak_controller.controllers.childset import Removal
 
-from .base import MAX_LIST, MAX_TEXT, SpecModel, list_map, list_set
+from .base import MAX_LIST, MAX_NAME, SpecModel, list_map, list_set
 from .roles import RoleName
 from .user import GroupPath
 
-AttributeValue = Annotated[str, Field(max_length=MAX_TEXT)]
+# The description and attribute values are VARCHAR(255) columns in Keycloak: a longer
+# one is an HTTP 500 there (retried forever), so it is refused here.
+AttributeValue = Annotated[str, Field(max_length=MAX_NAME)]
 
 UNSET = "Unset: not managed."
 
@@ -35,7 +37,7 @@ class Group(SpecModel):
     )
     description: str | None = Field(
         default=None,
-        max_length=MAX_TEXT,
+        max_length=MAX_NAME,
         description=(
             "A description shown in Keycloak (Keycloak 26.3+; dropped with a warning on older "
             "servers). Unset: not managed."

@@ -65,7 +65,8 @@ class Organization(SpecModel):
         "anything not listed is removed.",
         json_schema_extra=list_map("name"),
     )
-    attributes: dict[str, list[Annotated[str, Field(max_length=MAX_TEXT)]]] | None = Field(
+    # Organization attributes are group attributes in Keycloak: VARCHAR(255) values.
+    attributes: dict[str, list[Annotated[str, Field(max_length=MAX_NAME)]]] | None = Field(
         default=None,
         description="Attributes: a map from name to values. Only the listed keys are managed.",
     )

@@ -75,7 +75,10 @@ class ClientScope(SpecModel):
         description="openid-connect or saml. Unset: openid-connect for a new scope, else kept.",
     )
     description: str | None = Field(
-        default=None, max_length=MAX_TEXT, description="A description shown in Keycloak."
+        # A VARCHAR(255) column in Keycloak (longer: HTTP 500).
+        default=None,
+        max_length=MAX_NAME,
+        description="A description shown in Keycloak.",
     )
     include_in_token_scope: bool | None = Field(
         default=None,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from .base import MAX_LIST, MAX_NAME, MAX_TEXT, SpecModel, list_set
+from .base import MAX_LIST, MAX_NAME, SpecModel, list_set
 
 RoleName = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 
@@ -37,10 +37,12 @@ class Role(SpecModel):
     """A role and, when it is composite, the roles it includes."""
 
     name: RoleName = Field(description="The role's name, unique among its siblings.")
+    # The description and attribute values are VARCHAR(255) columns in Keycloak: a
+    # longer one is an HTTP 500 there (retried forever), so it is refused here.
     description: str | None = Field(
-        default=None, max_length=MAX_TEXT, description="A description shown in Keycloak."
+        default=None, max_length=MAX_NAME, description="A description shown in Keycloak."
     )
-    attributes: dict[str, list[Annotated[str, Field(max_length=MAX_TEXT)]]] | None = Field(
+    attributes: dict[str, list[Annotated[str, Field(max_length=MAX_NAME)]]] | None = Field(
         default=None, description="Role attributes: a map from name to values."
     )
     composites: RoleComposites | None = Field(

@@ -146,6 +146,9 @@ class KeycloakUserSpec(ManagedObjectSpec):
     username: str = Field(
         min_length=1,
         max_length=MAX_NAME,
+        # Keycloak refuses a NUL in any query parameter (HTTP 400), so a user named with
+        # one could be neither found, created nor deleted: refused here.
+        pattern=r"^[^\x00]+$",
         description=(
             "The user's username in Keycloak. Immutable. Keycloak stores usernames in lower "
             "case, so uppercase letters are refused rather than silently changed."

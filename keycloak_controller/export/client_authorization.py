@@ -9,9 +9,10 @@ an adopted client is seen as equal.
 
 Every list is exported in full (the spec's lists are authoritative once set); what
 Keycloak's users own (user-managed resources, their `uma` sharing policies) is not
-the client's and is left out, as the controller leaves it alone. Policies of a type
-the CRD does not type are left out with a note, and so are the permissions that
-name them (a permission naming a missing policy would be refused).
+the client's and is left out, as the controller leaves it alone. A policy the CRD
+cannot type (an uploaded `js` policy, such as the "Default Policy" of Keycloak 24 to
+26.0) leaves `policies` and `permissions` unset, with a note: a partial list would
+delete it, and the permissions that name it.
 """
 
 from __future__ import annotations
@@ -185,39 +186,42 @@ def export_authorization(server: ResourceServerRepresentation) -> AuthorizationE
     )
     policies: list[AuthorizationPolicy] = []
     permissions: list[AuthorizationPermission] = []
-    skipped: list[str] = []
+    untyped_policies: list[str] = []
+    untyped_permissions: list[str] = []
     for policy in server.policies or []:
         if policy.type == UMA_POLICY_TYPE or policy.owner or not policy.name:
             continue  # users' own sharing
         if policy.type in model.PERMISSION_TYPES:
             permission = export_permission(policy)
             if permission is None:
-                skipped.append(f"{policy.name} ({policy.type} permission)")
+                untyped_permissions.append(f"{policy.name} ({policy.type} permission)")
             else:
                 permissions.append(permission)
             continue
         exported = export_policy(policy)
         if exported is None:
-            skipped.append(f"{policy.name} ({policy.type})")
+            untyped_policies.append(f"{policy.name} ({policy.type})")
         else:
             policies.append(exported)
-    # An aggregate or permission naming a policy left out would be refused: out too.
-    known = {p.name for p in policies}
-    while True:
-        whole = [p for p in policies if p.aggregate is None or set(p.aggregate.policies) <= known]
-        if len(whole) == len(policies):
-            break
-        skipped.extend(
-            f"{p.name} (aggregates a policy left out)" for p in policies if p not in whole
-        )
-        policies, known = whole, {p.name for p in whole}
-    kept = [p for p in permissions if set(p.policies) <= known]
-    skipped.extend(f"{p.name} (names a policy left out)" for p in permissions if p not in kept)
-    if skipped:
+    # The lists are authoritative: an incomplete one would delete what it cannot say.
+    # So a list with an item the CRD cannot type is left unset (not managed), and the
+    # permissions with the policies, since they name them.
+    wanted_policies: list[AuthorizationPolicy] | None = sorted(policies, key=lambda p: p.name)
+    wanted_permissions: list[AuthorizationPermission] | None = sorted(
+        permissions, key=lambda p: p.name
+    )
+    if untyped_policies:
+        wanted_policies = wanted_permissions = None
         notes.append(
-            "authorization policies the CRD cannot type, left as Keycloak has them (the "
-            "lists below are authoritative: add them by hand before applying, or they are "
-            "removed): " + ", ".join(skipped)
+            "spec.authorization.policies and .permissions are left unset (not managed, kept "
+            "as Keycloak has them): the CRD cannot type "
+            + ", ".join(untyped_policies + untyped_permissions)
+        )
+    elif untyped_permissions:
+        wanted_permissions = None
+        notes.append(
+            "spec.authorization.permissions is left unset (not managed, kept as Keycloak has "
+            "them): the CRD cannot say " + ", ".join(untyped_permissions)
         )
     mode = _value(server.policy_enforcement_mode)
     decision = _value(server.decision_strategy)
@@ -234,7 +238,7 @@ def export_authorization(server: ResourceServerRepresentation) -> AuthorizationE
         else None,
         scopes=scopes,
         resources=resources,
-        policies=sorted(policies, key=lambda p: p.name),
-        permissions=sorted(kept, key=lambda p: p.name),
+        policies=wanted_policies,
+        permissions=wanted_permissions,
     )
     return AuthorizationExport(authorization, notes)

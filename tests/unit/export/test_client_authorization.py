@@ -70,8 +70,6 @@ SERVER: dict[str, Any] = {
             decisionStrategy="AFFIRMATIVE",
         ),
         policy("scripted", "script-check.js", {}),
-        policy("uploaded", "js", {"code": "$evaluation.grant()"}),
-        policy("uses-uploaded", "aggregate", {"applyPolicies": '["uploaded"]'}),
         policy(
             "order-access",
             "resource",
@@ -92,11 +90,6 @@ SERVER: dict[str, Any] = {
             "typed",
             "resource",
             {"defaultResourceType": "urn:orders:order", "applyPolicies": '["staff"]'},
-        ),
-        policy(
-            "via-uploaded",
-            "resource",
-            {"resources": '["order"]', "applyPolicies": '["uses-uploaded"]'},
         ),
     ],
 }
@@ -150,9 +143,10 @@ def test_every_exported_item_equals_its_source_to_the_controller() -> None:
         assert model.scope_equal(scope, next(s for s in scopes if s.name == scope.name))
 
 
-def test_users_resources_and_untyped_policies_are_left_out_with_a_note() -> None:
+def test_users_resources_are_left_out_and_every_policy_type_comes_out() -> None:
     result = exported()
     authorization = result.authorization
+    assert result.notes == []
     assert [r.name for r in authorization.resources or []] == ["invoice", "order"]
     policies = {p.name: p.kind() for p in authorization.policies or []}
     assert policies == {
@@ -169,8 +163,36 @@ def test_users_resources_and_untyped_policies_are_left_out_with_a_note() -> None
     }
     permissions = {p.name: p.kind() for p in authorization.permissions or []}
     assert permissions == {"invoice-read": "scope", "order-access": "resource", "typed": "resource"}
-    note = " ".join(result.notes)
-    for left_out in ("uploaded (js)", "uses-uploaded", "via-uploaded"):
-        assert left_out in note
     invoice_read = next(p for p in authorization.permissions or [] if p.name == "invoice-read")
     assert (invoice_read.resource, invoice_read.scopes) == ("invoice", ["read"])
+
+
+def with_policies(*extra: dict[str, Any]) -> Any:
+    server = {**SERVER, "policies": [*SERVER["policies"], *extra]}
+    return export_authorization(ResourceServerRepresentation.model_validate(server))
+
+
+def test_an_untyped_policy_leaves_policies_and_permissions_unmanaged() -> None:
+    # Keycloak 24 to 26.0 give a new resource server an uploaded-JavaScript Default Policy.
+    result = with_policies(
+        policy("Default Policy", "js", {"code": "$evaluation.grant()"}),
+        policy("uses-it", "aggregate", {"applyPolicies": '["Default Policy"]'}),
+    )
+    authorization = result.authorization
+    # A partial authoritative list would delete them: unset, and the permissions too.
+    assert authorization.policies is None and authorization.permissions is None
+    assert authorization.resources is not None and authorization.scopes is not None
+    assert "Default Policy (js)" in " ".join(result.notes)
+
+
+def test_a_permission_the_crd_cannot_say_leaves_only_permissions_unmanaged() -> None:
+    result = with_policies(
+        policy(
+            "two-resources",
+            "scope",
+            {"resources": '["order","invoice"]', "scopes": '["read"]', "applyPolicies": "[]"},
+        )
+    )
+    assert result.authorization.permissions is None
+    assert result.authorization.policies is not None
+    assert "two-resources" in " ".join(result.notes)

@@ -120,8 +120,10 @@ class Attributes:
         return None if value == default else parsed
 
     def drop_defaults(self) -> None:
-        for key, default in UNTYPED_DEFAULTS.items():
-            if self.remaining.get(key) == default:
+        """Untyped attributes at Keycloak's default, and empty ones (the Admin Console
+        writes "" for fields left blank, which Keycloak reads as unset)."""
+        for key, value in list(self.remaining.items()):
+            if value == "" or UNTYPED_DEFAULTS.get(key) == value:
                 del self.remaining[key]
 
 

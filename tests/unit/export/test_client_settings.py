@@ -153,6 +153,7 @@ def test_defaults_and_console_leftovers_export_nothing() -> None:
             "use.refresh.tokens": "true",
             "display.on.consent.screen": "true",
             "consent.screen.text": "",
+            "login_theme": "",
         }
     )
     exported = oidc_settings(False, "client-secret", True, attributes, certificate)

@@ -12,10 +12,11 @@ The client secret is never exported: the KeycloakClient's credentials Secret is
 filled by the controller from the secret Keycloak already has. Certificates the
 CRD reads from Secrets become a reference to the realm's Secret stub.
 
-Reads per client, only where the client has something to read: its roles, its
-service account's role mappings and groups (service accounts enabled), the resource server
-export (authorization services enabled), one flow per flow override. Mappers,
-scopes and attributes come with the paged client list.
+Reads per client, only where the client has something to read: its roles; its
+service account's user, role mappings and groups (service accounts enabled); the
+resource server's export (authorization services enabled); one flow per flow
+override. Mappers, scopes and attributes come with the paged client list.
+`export_clients` runs a few clients at once.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ stamp is compared as before. Two resources never both claim one object."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -15,7 +15,10 @@ from keycloak_controller.api.realm_identity_providers import IdentityProvider
 from keycloak_controller.api.roles import Role
 from keycloak_controller.controllers import client_plan, realm_plan
 from keycloak_controller.controllers.childset import Adoption, ChildSet, Removal, adopting
+from keycloak_controller.controllers.claims import earlier_claimant, refuse
 from keycloak_controller.controllers.client_reconciler import ClientReconciler, ObservedClient
+from keycloak_controller.controllers.context import Context
+from keycloak_controller.controllers.kinds import CLIENTS
 from keycloak_controller.controllers.ownership import (
     MANAGED_BY,
     OWNER_UID,
@@ -44,6 +47,7 @@ from keycloak_controller.keycloak.models import (
 )
 from keycloak_controller.keycloak.resources.client_cache import CachedClient
 from keycloak_controller.keycloak.secrets import Secret
+from keycloak_controller.runtime.objects import KubeObject
 
 OWNER = Owner("KeycloakRealm", "team", "demo", "uid-1")
 TAG = "KeycloakRealm/team/demo"
@@ -313,3 +317,68 @@ def test_an_adopted_provider_without_a_digest_is_taken_as_holding_the_secret() -
     )
     assert not adopted(lambda: providers.plan([want], [recorded]))
     assert adopted(lambda: providers.plan([oidc_provider("v2")], [recorded])).update
+
+
+# --- the Kubernetes side of a claim ---------------------------------------------------
+
+
+class Informer:
+    """The two reads the claim guard makes of an informer cache."""
+
+    def __init__(self, objects: list[KubeObject]) -> None:
+        self.objects = objects
+
+    def get(self, namespace: str, name: str) -> KubeObject | None:
+        return next((o for o in self.objects if o.key == f"{namespace}/{name}"), None)
+
+    def by_index(self, index: str, value: str) -> list[KubeObject]:
+        assert (index, value) == ("realm", "team/demo")
+        return self.objects
+
+
+class Ctx:
+    def __init__(self, objects: list[KubeObject]) -> None:
+        self.cache = Informer(objects)
+
+    def informer(self, kind: object) -> Informer:
+        return self.cache
+
+
+def client_cr(name: str, created: str, client_id: str = "app", **spec: Any) -> KubeObject:
+    return KubeObject(
+        {
+            "metadata": {"namespace": "team", "name": name, "creationTimestamp": created},
+            "spec": {"realmRef": {"name": "demo"}, "clientId": client_id, **spec},
+        }
+    )
+
+
+def rival_of(name: str, objects: list[KubeObject]) -> Claimant | None:
+    return earlier_claimant(
+        cast(Context, Ctx(objects)),
+        CLIENTS,
+        "team",
+        name,
+        ("realm", "team/demo"),
+        lambda spec: spec.get("clientId"),
+    )
+
+
+def test_the_guard_names_the_earlier_resource_for_the_same_object_only() -> None:
+    first = client_cr("first", "2026-01-01T00:00:00Z")
+    second = client_cr("second", "2026-01-02T00:00:00Z")
+    other = client_cr("other", "2025-01-01T00:00:00Z", client_id="other-app")
+    observer = client_cr("observer", "2025-01-01T00:00:00Z", managementPolicy="Observe")
+    objects = [first, second, other, observer]
+    assert rival_of("first", objects) is None
+    rival = rival_of("second", objects)
+    assert rival is not None and rival.key == "team/first"
+    with pytest.raises(Problem) as refused:
+        refuse(CLIENTS, "client 'app'", rival)
+    assert refused.value.reason == OWNERSHIP_CONFLICT
+    assert "KeycloakClient team/first" in refused.value.message
+    # One being deleted claims nothing any more.
+    leaving = KubeObject(
+        {**first.raw, "metadata": {**first.raw["metadata"], "deletionTimestamp": "now"}}
+    )
+    assert rival_of("second", [leaving, second]) is None

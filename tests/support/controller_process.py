@@ -53,6 +53,7 @@ class ControllerProcess:
         *,
         workers: int = 2,
         lease_namespace: str = SYSTEM_NAMESPACE,
+        leader_elect: bool = True,
     ) -> None:
         self.name = name
         workdir.mkdir(parents=True, exist_ok=True)
@@ -67,9 +68,12 @@ class ControllerProcess:
                     sys.executable, "-m", "keycloak_controller.cli", "run",
                     "--kubeconfig", str(kubeconfig),
                     "--namespaces", ",".join(namespaces),
-                    "--leader-elect",
-                    "--leader-election-namespace", lease_namespace,
-                    "--leader-election-id", lease,
+                    *(
+                        ["--leader-elect", "--leader-election-namespace", lease_namespace,
+                         "--leader-election-id", lease]
+                        if leader_elect
+                        else ["--no-leader-elect"]  # one replica: no Lease, no renew deadline
+                    ),
                     "--metrics-bind-address", f"127.0.0.1:{self.port}",
                     "--workers", str(workers),
                     "--log-format", "json",

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from .clock import REAL_CLOCK, Clock
-from .kubeapi import KubeApi
+from .kubeapi import ApiException, KubeApi
 from .objects import KubeObject, ResourceKind
 
 ConditionStatus = Literal["True", "False", "Unknown"]
@@ -156,7 +156,8 @@ class StatusWriter:
         fields: Mapping[str, Any] | None = None,
         remove: Iterable[str] = (),
     ) -> KubeObject | None:
-        """Write the status if it changed; return the updated object, or None if unchanged.
+        """Write the status if it changed; return the updated object, or None if unchanged
+        (or if the object no longer exists).
 
         Raises ApiException (409 on a stale resourceVersion): let the reconcile fail
         and be retried with backoff against a fresher cache.
@@ -170,10 +171,18 @@ class StatusWriter:
         # (managedFields). The resourceVersion makes it conditional, so it fails
         # with 409 on a stale cache exactly like an update would.
         patch = merge_patch(current, status)
-        updated = self.api.request(
-            "PATCH",
-            self.kind.object_path(obj.namespace, obj.name, "status"),
-            body={"metadata": {"resourceVersion": obj.resource_version}, "status": patch},
-            content_type="application/merge-patch+json",
-        )
+        try:
+            updated = self.api.request(
+                "PATCH",
+                self.kind.object_path(obj.namespace, obj.name, "status"),
+                body={"metadata": {"resourceVersion": obj.resource_version}, "status": patch},
+                content_type="application/merge-patch+json",
+            )
+        except ApiException as error:
+            if error.status == 404:
+                # Gone since the cache saw it (its last finalizer removed by someone
+                # else, say): nobody is left to read the status, and the watch's delete
+                # event ends its reconciles. Not a failure to retry with a traceback.
+                return None
+            raise
         return KubeObject(updated)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from keycloak_controller.api import Keycloak, KeycloakRealm
 from keycloak_controller.api.common import NamespacedReference
 from keycloak_controller.keycloak.client import KeycloakAdmin
+from keycloak_controller.runtime.objects import object_key
 
 from . import reasons
 from .context import Context
@@ -128,4 +129,31 @@ def realm_missing(realm: str) -> Problem:
     return Problem(
         reasons.DEPENDENCY_NOT_READY,
         f"realm {realm!r} does not exist in Keycloak yet; waiting for its KeycloakRealm",
+    )
+
+
+def require_realm_reconciled(realm: KeycloakRealm, what: str, why: str) -> None:
+    """Create `what` only once its realm resource has been reconciled for its current
+    generation (Ready True *or* False at `metadata.generation`).
+
+    Keycloak copies some realm settings to an object only when the object is created
+    (a client gets the realm's default client scopes, a user its default groups,
+    roles and required actions), so a child applied together with its realm must not
+    be created before the realm's reconcile has put them there. A realm that Keycloak
+    partly rejected has still been reconciled: the child waits for the realm to have
+    been worked on, not for it to be perfect. Existing children are never held back."""
+    ready = realm.status.condition("Ready")
+    generation = realm.metadata.generation
+    if ready is not None and ready.observed_generation == generation:
+        return
+    key = object_key(realm.metadata.namespace, realm.metadata.name)
+    seen = (
+        "has not been reconciled yet"
+        if ready is None
+        else f"has not been reconciled for generation {generation} yet "
+        f"(last for {ready.observed_generation})"
+    )
+    raise Problem(
+        reasons.DEPENDENCY_NOT_READY,
+        f"KeycloakRealm {key} {seen}; {what} is created after it, {why}",
     )

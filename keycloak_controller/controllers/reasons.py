@@ -36,17 +36,29 @@ STALLED_REASONS = frozenset(
     }
 )
 
+# Ready=False reasons that mean "waiting for something else" (a parent, a child
+# being deleted, an object someone else creates): retried at a short, bounded
+# interval (Timing.wait_retry_cap), since what they wait for may appear any moment.
+WAITING_REASONS = frozenset(
+    {PROGRESSING, DEPENDENCY_NOT_READY, DELETION_BLOCKED, NOT_FOUND_IN_KEYCLOAK}
+)
+
 
 class Problem(Exception):
     """Why an object cannot be made Ready right now: a reason and an actionable message.
 
     The message ends up in status and Events, so it must never carry a secret value.
+    `waiting` (default: the reason is one of WAITING_REASONS) asks for the short
+    retry interval; a reference to an object that does not exist yet (a user, group,
+    role, client or scope named in the spec) keeps its reason (InvalidSpec: it may be
+    a typo) but waits, so it resolves soon after the object is created.
     """
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, *, waiting: bool | None = None) -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message
+        self.waiting = reason in WAITING_REASONS if waiting is None else waiting
 
     @property
     def stalled(self) -> bool:
@@ -60,6 +72,11 @@ class SpecError(Problem):
 
     def __init__(self, message: str) -> None:
         super().__init__(INVALID_SPEC, message)
+
+
+def unresolved(message: str) -> Problem:
+    """A spec names an object that does not exist (yet): InvalidSpec, retried soon."""
+    return Problem(INVALID_SPEC, message, waiting=True)
 
 
 def problem_from_keycloak(error: kc_errors.KeycloakError, doing: str) -> Problem:

@@ -43,10 +43,12 @@ class Outcome:
     ready: bool
     reason: str
     message: str
+    # Waiting for something else: retried at the short interval (reasons.WAITING_REASONS).
+    waiting: bool = False
 
     @classmethod
     def from_problem(cls, problem: reasons.Problem) -> Outcome:
-        return cls(False, problem.reason, problem.message)
+        return cls(False, problem.reason, problem.message, problem.waiting)
 
     @property
     def stalled(self) -> bool:
@@ -105,8 +107,17 @@ def jittered(period: float, jitter: float = 0.1) -> float:
 @dataclass(frozen=True)
 class Timing:
     """How often in-sync objects are re-checked, and how failures back off (the
-    work queue's per-item exponential limiter, from `backoff_base` to `backoff_cap`)."""
+    work queue's per-item exponential limiter, from `backoff_base` to `backoff_cap`).
+
+    An object waiting for something else (`Outcome.waiting`) backs off the same way
+    but never longer than `wait_retry_cap`: objects applied together converge within
+    that bound of their dependency appearing even where no watch wakes them."""
 
     resync_period: float = 600.0
     backoff_base: float = 1.0
     backoff_cap: float = 60.0
+    wait_retry_cap: float = 30.0
+
+    def max_delay(self, outcome: Outcome) -> float:
+        """The cap for this failed outcome's retry (0: the limiter's own cap)."""
+        return min(self.wait_retry_cap, self.backoff_cap) if outcome.waiting else 0.0

@@ -12,7 +12,8 @@ A kind subclasses `KindReconciler` and supplies only:
 
 Outcomes (reporting.py): Ready=True, or Ready=False with Reconciling or
 Stalled, with an Event on each transition. Failures go back to the work queue's
-per-item rate limiter (`Result(requeue=True)`); an object that cannot be
+per-item rate limiter (`Result(requeue=True)`), capped short for an object that
+waits for something else (`Timing.max_delay`); an object that cannot be
 parsed is a terminal error, retried only when it changes. In Observe mode the
 skeleton runs no change that writes to Keycloak and reports the differing
 paths in the InSync condition; in Manage mode corrected drift (changes needed
@@ -168,6 +169,7 @@ class KindReconciler(abc.ABC, Generic[CR, P, O]):
                         False,
                         reasons.NOT_FOUND_IN_KEYCLOAK,
                         f"managementPolicy Observe: {self.describe(cr)} does not exist in Keycloak",
+                        waiting=True,
                     )
                 elif outcome.ready:
                     outcome = Outcome(
@@ -185,7 +187,7 @@ class KindReconciler(abc.ABC, Generic[CR, P, O]):
         self.reporter.report(obj, outcome, status, extra, remove)
         if outcome.ready:
             return Result(requeue_after=jittered(self.resync_period()))
-        return Result(requeue=True)
+        return Result(requeue=True, max_delay=self.ctx.timing.max_delay(outcome))
 
     def converge(self, obj: KubeObject, cr: CR, parents: P) -> tuple[O, Plan]:
         """Observe, plan, apply; again after a create. Returns the last observation and,
@@ -195,6 +197,8 @@ class KindReconciler(abc.ABC, Generic[CR, P, O]):
         if observing(cr):
             for change in plan.on(Target.KUBERNETES):
                 change.run()
+            if plan.failure is not None:
+                raise plan.failure
             return observed, plan
         corrected: list[str] = []
         for _ in range(MAX_PASSES):
@@ -202,6 +206,8 @@ class KindReconciler(abc.ABC, Generic[CR, P, O]):
                 with audit.about(self.audit_subject(obj, change.path, change.verb)):
                     change.run()
             corrected.extend(plan.paths(Target.KEYCLOAK))
+            if plan.failure is not None:
+                raise plan.failure  # after what was planned before it (Plan.failure)
             if not plan.reobserve:
                 break
             observed = self.observe(cr, parents)
@@ -229,8 +235,9 @@ class KindReconciler(abc.ABC, Generic[CR, P, O]):
         except kc_errors.KeycloakError as error:
             done, why = False, f"deleting the {self.noun}: {error}. Retrying with backoff."
         if not done:
-            self.reporter.report(obj, Outcome(False, reasons.DELETION_BLOCKED, why))
-            return Result(requeue=True)
+            outcome = Outcome(False, reasons.DELETION_BLOCKED, why, waiting=True)
+            self.reporter.report(obj, outcome)
+            return Result(requeue=True, max_delay=self.ctx.timing.max_delay(outcome))
         if why:
             self.ctx.events.event(obj, "Normal", "Finalized", why)
         remove_finalizer(self.ctx.api, self.kind, obj)

@@ -609,6 +609,15 @@ class KeycloakRealmStatus(ResourceStatus):
             "removed when it is no longer listed, like one this resource created."
         ),
     )
+    adopted_digests: dict[str, str] | None = Field(
+        default=None,
+        description=(
+            "With adoptExisting: salted digests of the Secret values that adoption took "
+            "Keycloak to hold (Keycloak masks them on read), by field path, until the first "
+            "write records them in Keycloak. A Secret changed before then differs from its "
+            "digest here and is sent."
+        ),
+    )
 
 
 class KeycloakRealm(CustomResource):

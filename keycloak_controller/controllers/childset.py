@@ -16,7 +16,7 @@ says what is removed):
 A set that is not set in the spec (None) is not managed at all: the kind does
 not call `plan` for it.
 
-Adoption (spec.adoptExisting; the kind plans inside `adopting(Adoption(...))`, so
+Adoption (spec.adoptExisting; the kind plans inside `ownership.adopting(Adoption(...))`, so
 every set of the resource follows it without being told): a listed item that
 exists without this resource's owner tag and matches once tagged (`stamp`: the
 tag, and the digests of Secret values Keycloak masks, taken as current) is left as
@@ -30,12 +30,11 @@ is deleted like an item this resource created.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from .ownership import current_adoption
 from .plan import Change, Target, Verb
 
 D = TypeVar("D")  # a desired item (spec side)
@@ -61,42 +60,6 @@ _DESCRIPTIONS = {
     ),
     Removal.ADDITIVE: "Additive: listed items are kept as listed; nothing is ever removed.",
 }
-
-
-@dataclass
-class Adoption:
-    """What adoption remembers outside Keycloak, per resource and reconcile.
-
-    `before`: the record in the resource's status (set name -> keys of items it
-    adopted untagged); `adopt`: spec.adoptExisting (whether untagged listed items
-    are taken over now, or only the record is honoured). `record()` is the new
-    status record: the adopted items still listed and still there."""
-
-    before: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    adopt: bool = True
-    now: dict[str, set[str]] = field(default_factory=dict)
-
-    def adopted(self, set_name: str, key: str) -> bool:
-        return key in self.before.get(set_name, ())
-
-    def remember(self, set_name: str, key: str) -> None:
-        self.now.setdefault(set_name, set()).add(key)
-
-    def record(self) -> dict[str, list[str]] | None:
-        return {name: sorted(keys) for name, keys in sorted(self.now.items()) if keys} or None
-
-
-_adoption: ContextVar[Adoption | None] = ContextVar("childset_adoption", default=None)
-
-
-@contextmanager
-def adopting(adoption: Adoption | None) -> Iterator[None]:
-    """Plan every child set inside under `adoption` (None: no adoption)."""
-    token = _adoption.set(adoption)
-    try:
-        yield
-    finally:
-        _adoption.reset(token)
 
 
 @dataclass
@@ -142,7 +105,7 @@ class ChildSet(Generic[D, A]):
     stamp: Callable[[D, A], A] | None = None
 
     def plan(self, desired: Sequence[D], actual: Iterable[A]) -> SetPlan[D, A]:
-        adoption = _adoption.get()
+        adoption = current_adoption()
         remembers = adoption is not None and self.removal is Removal.OWNED_ONLY
         have = {self.actual_key(a): a for a in actual}
         result: SetPlan[D, A] = SetPlan()

@@ -42,7 +42,7 @@ from . import client_credentials as credentials
 from . import client_plan as model
 from . import client_settings as settings
 from . import reasons
-from .childset import Adoption, SetOps, adopting
+from .childset import SetOps
 from .claims import earlier_claimant, refuse
 from .client_authorization import (
     ObservedAuthorization,
@@ -61,8 +61,8 @@ from .context import Context
 from .group_membership import group_changes
 from .kinds import CLIENTS
 from .kube import controlled_by, secret_data, write_owned_secret
-from .ownership import Claimant, Ownership, claim, stamp_only
-from .parents import RealmParent, realm_missing, realm_parent
+from .ownership import Adoption, Claimant, Ownership, adopting, claim, stamp_only
+from .parents import RealmParent, realm_missing, realm_parent, require_realm_reconciled
 from .plan import Change, Plan, Target, Verb
 from .reasons import Problem
 from .role_mappings import plan_mappings, user_subject
@@ -207,6 +207,9 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
         desired = model.desired_client(spec, attributes, observed.byo_secret, observed.inputs)
         if client is None:
             if manage:
+                require_realm_reconciled(
+                    parents.realm, "the client", "which gives it the realm's default client scopes"
+                )
                 create = desired.model_copy(
                     update={
                         "default_client_scopes": spec.default_client_scopes,
@@ -366,8 +369,7 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
         def scope_id(name: str) -> str:
             found = scope_ids().get(name)
             if found is None:
-                raise Problem(
-                    reasons.INVALID_SPEC,
+                raise reasons.unresolved(
                     f"unknown client scope {name!r} in realm {realm!r}; create it or remove it "
                     "from the spec",
                 )

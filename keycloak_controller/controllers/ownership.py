@@ -20,8 +20,10 @@ Decisions:
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 from .reasons import OWNERSHIP_CONFLICT, Problem
 
@@ -129,3 +131,62 @@ def rival_message(kind: str, what: str, rival: Claimant) -> str:
         f"{what} is already claimed by {kind} {rival.key}, which adopted it first; "
         "nothing was written. Delete one of the two resources."
     )
+
+
+@dataclass
+class Adoption:
+    """What adoption remembers outside Keycloak (in the resource's status, so adoption
+    writes nothing), per resource and reconcile.
+
+    `before`: child set name -> keys of the children it adopted untagged (childset.py);
+    `adopt`: spec.adoptExisting (whether untagged listed children are taken over now,
+    or only the record is honoured). `record()` is the new record: the adopted children
+    still listed and still there.
+
+    `digests_before`: field path -> digest of a Secret value that adoption took Keycloak
+    to hold (it masks them) before any digest was recorded in Keycloak; `taken` keeps
+    that assumption while the Secret keeps its value, so a Secret changed before the
+    object's first write is still seen and sent. `digest_record()` is the new record."""
+
+    before: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    adopt: bool = True
+    digests_before: Mapping[str, str] = field(default_factory=dict)
+    now: dict[str, set[str]] = field(default_factory=dict)
+    digests_now: dict[str, str] = field(default_factory=dict)
+
+    def adopted(self, set_name: str, key: str) -> bool:
+        return key in self.before.get(set_name, ())
+
+    def remember(self, set_name: str, key: str) -> None:
+        self.now.setdefault(set_name, set()).add(key)
+
+    def record(self) -> dict[str, list[str]] | None:
+        return {name: sorted(keys) for name, keys in sorted(self.now.items()) if keys} or None
+
+    def taken(self, path: str, digest: str) -> bool:
+        """Whether the Secret value at `path` (none recorded in Keycloak) is taken as
+        the one Keycloak holds: at adoption, and after while the Secret is unchanged."""
+        if self.digests_before.get(path, digest) != digest:
+            return False
+        self.digests_now[path] = digest
+        return True
+
+    def digest_record(self) -> dict[str, str] | None:
+        return dict(sorted(self.digests_now.items())) or None
+
+
+_adoption: ContextVar[Adoption | None] = ContextVar("childset_adoption", default=None)
+
+
+@contextmanager
+def adopting(adoption: Adoption | None) -> Iterator[None]:
+    """Plan every child set inside under `adoption` (None: no adoption)."""
+    token = _adoption.set(adoption)
+    try:
+        yield
+    finally:
+        _adoption.reset(token)
+
+
+def current_adoption() -> Adoption | None:
+    return _adoption.get()

@@ -40,7 +40,7 @@ from keycloak_controller.keycloak.models import ComponentRepresentation, RealmRe
 from keycloak_controller.keycloak.secrets import Secret
 
 from .childset import ChildSet, Removal, SetOps
-from .ownership import PREFIX
+from .ownership import PREFIX, Adoption, current_adoption
 from .plan import Change
 from .realm_section import RealmScope, RealmSection
 from .reasons import INVALID_SPEC, Problem, problem_from_keycloak
@@ -347,10 +347,14 @@ class ComponentsSection(RealmSection):
 
         def compared(have: ComponentRepresentation) -> str | None:
             found = stored(have)
-            if found is None and scope.adopt and not is_owned(have):
+            wanted_digest = digests.get(have.name or "")
+            if found is None and wanted_digest and scope.adopt and not is_owned(have):
                 # Adoption takes a component made elsewhere to hold the Secrets' values
-                # (Keycloak masks them); the first write it needs sends them.
-                return digests.get(have.name or "")
+                # (Keycloak masks them) while they keep the value they had at adoption;
+                # the first write it needs sends them.
+                adoption = current_adoption() or Adoption()
+                if adoption.taken(f"{field_name}[{have.name}]", wanted_digest):
+                    return wanted_digest
             return found
 
         candidates = Candidates(realm_id, is_owned).pick(observed.actual, wanted)

@@ -35,6 +35,7 @@ from keycloak_controller.keycloak.resources.user_storage import LdapConnection
 from keycloak_controller.keycloak.secrets import Secret
 
 from .childset import ChildSet, Removal, SetOps
+from .ownership import Adoption, current_adoption
 from .plan import Change, Verb
 from .realm_federation_config import (
     BIND_CREDENTIAL,
@@ -228,7 +229,14 @@ class UserFederationSection(RealmSection):
             # Adoption takes a provider this resource has no record of to hold the
             # Secret's credential (Keycloak masks it); the first write sends it.
             record = observed.record(have)
-            return self.scope.adopt and record.owner != owner and record.bind_credential is None
+            sent = observed.credentials.get(want.name)
+            path = f"userFederation.ldap[{want.name}].bindCredentialSecretRef"
+            return (
+                self.scope.adopt
+                and record.owner != owner
+                and record.bind_credential is None
+                and (sent is None or (current_adoption() or Adoption()).taken(path, sent[1]))
+            )
 
         providers: ChildSet[LdapProvider, ComponentRepresentation] = ChildSet(
             name="userFederation.ldap",

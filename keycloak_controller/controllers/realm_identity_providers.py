@@ -48,7 +48,7 @@ from keycloak_controller.keycloak.models import (
 from keycloak_controller.keycloak.secrets import Secret
 
 from .childset import ChildSet, Removal, SetOps
-from .ownership import PREFIX
+from .ownership import PREFIX, Adoption, current_adoption
 from .plan import Change
 from .realm_identity_provider_mappers import mapper_changes
 from .realm_section import RealmScope, RealmSection
@@ -235,11 +235,14 @@ def adopted_provider(
     want: DesiredProvider, have: IdentityProviderRepresentation, owner_tag: str
 ) -> IdentityProviderRepresentation:
     """`have` as adoption takes it: tagged, and a Secret-sourced key with no digest
-    recorded taken to hold the Secret's value (Keycloak masks it on read)."""
+    recorded taken to hold the Secret's value (Keycloak masks it on read) while the
+    Secret keeps the value it had at adoption (`Adoption.taken`)."""
+    adoption = current_adoption() or Adoption()
     config = dict(have.config or {})
     for key, digest in want.config.items():
-        if key.startswith(DIGEST_PREFIX):
-            config.setdefault(key, digest)
+        path = f"identityProviders[{want.alias}].{key.removeprefix(DIGEST_PREFIX)}"
+        if key.startswith(DIGEST_PREFIX) and key not in config and adoption.taken(path, digest):
+            config[key] = digest
     config[IDP_OWNER] = owner_tag
     return have.model_copy(update={"config": config})
 

@@ -24,10 +24,17 @@ from keycloak_controller.keycloak.secrets import Secret
 from keycloak_controller.runtime.objects import object_key
 
 from . import reasons
-from .childset import Adoption, adopting
 from .claims import earlier_claimant, refuse
 from .kinds import REALMS
-from .ownership import Claimant, Ownership, claim, stamp_only
+from .ownership import (
+    Adoption,
+    Claimant,
+    Ownership,
+    adopting,
+    claim,
+    current_adoption,
+    stamp_only,
+)
 from .parents import KeycloakParent, keycloak_parent
 from .plan import Plan, Verb
 from .realm_plan import SMTP_PASSWORD_DIGEST, desired_realm, realm_update, smtp_password_digest
@@ -48,6 +55,9 @@ class ObservedRealm:
 
 def owner_tag(cr: KeycloakRealm) -> str:
     return f"KeycloakRealm/{cr.metadata.namespace}/{cr.metadata.name}"
+
+
+SMTP_SECRET_PATH = "smtp.auth.passwordSecretRef"  # noqa: S105 - a field path (Adoption.taken)
 
 
 class RealmReconciler(KindReconciler[KeycloakRealm, KeycloakParent, ObservedRealm]):
@@ -112,25 +122,33 @@ class RealmReconciler(KindReconciler[KeycloakRealm, KeycloakParent, ObservedReal
         decision = Ownership.OWNED
         if manage:
             decision = claim(owner, f"realm {name!r}", actual.attributes, spec.adopt_existing)
+            status = cr.status
+            observed.adoption = Adoption(
+                status.adopted or {}, spec.adopt_existing, status.adopted_digests or {}
+            )
         if decision is Ownership.UNOWNED:
             refuse(REALMS, f"realm {name!r}", self._earlier_claimant(cr))
         update = realm_update(desired, actual, password, missing)
-        if update is not None and stamp_only(
-            decision, self._needed_unstamped(spec, actual, password, digest, missing)
-        ):
-            update = None  # adopted as it is: the stamp waits for the first real write
+        if update is not None and observed.adoption is not None:
+            needed = self._needed_unstamped(
+                spec, actual, password, digest, missing, observed.adoption
+            )
+            if stamp_only(decision, needed):
+                update = None  # adopted as it is: the stamp waits for the first real write
         if update is not None:
             fields = sorted(update.model_dump(by_alias=True, exclude_none=True).keys() - {"realm"})
             plan.add(", ".join(fields), Verb.UPDATE, lambda: admin.realms.update(name, update))
         # Every child set plans under the adoption record (childset.adopting): it
         # honours the record in status and, with adoptExisting, takes untagged children
         # over as they are. Observe mode plans without one and keeps the record.
-        if manage:
-            before = cr.status.adopted or {}
-            observed.adoption = Adoption(before, adopt=spec.adopt_existing)
         with adopting(observed.adoption):
             for section in observed.sections:
-                plan.extend(section.plan())
+                try:
+                    plan.extend(section.plan())
+                except Problem as problem:
+                    # The sections before it still apply; those after it may depend on it.
+                    plan.failure = problem
+                    break
         return plan
 
     @staticmethod
@@ -140,12 +158,16 @@ class RealmReconciler(KindReconciler[KeycloakRealm, KeycloakParent, ObservedReal
         password: Secret | None,
         digest: str | None,
         missing: Mapping[str, str],
+        adoption: Adoption | None = None,
     ) -> bool:
-        """Whether an adopted realm needs a write besides the ownership stamp. The SMTP
-        password's digest is only compared once one is recorded: Keycloak masks the
-        password, so an adopted realm is taken to hold the Secret's value until the
-        first write sends it (and records the digest)."""
+        """Whether an adopted realm needs a write besides the ownership stamp. With no
+        SMTP password digest recorded in Keycloak (it masks the password), the realm is
+        taken to hold the Secret's value (`Adoption.taken`) until the first write
+        sends it and records the digest."""
         recorded = SMTP_PASSWORD_DIGEST in (actual.attributes or {})
+        adoption = adoption or current_adoption() or Adoption()
+        if not recorded and digest is not None and not adoption.taken(SMTP_SECRET_PATH, digest):
+            return True  # the Secret changed since adoption took it: send it
         bare = desired_realm(spec, {}, digest if recorded else None, missing)
         return realm_update(bare, actual, password if recorded else None, missing) is not None
 
@@ -174,6 +196,9 @@ class RealmReconciler(KindReconciler[KeycloakRealm, KeycloakParent, ObservedReal
             realm_id=realm.id if realm else None,
             keycloak_version=str(parents.admin.version),
             adopted=adoption.record() if adoption is not None else cr.status.adopted,
+            adopted_digests=(
+                adoption.digest_record() if adoption is not None else cr.status.adopted_digests
+            ),
         )
 
     def delete(self, cr: KeycloakRealm, parents: KeycloakParent) -> str:

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from keycloak_controller.controllers.ownership import MANAGED_BY, OWNER_NAME
+from keycloak_controller.controllers.realm_plan import SMTP_PASSWORD_DIGEST
+from keycloak_controller.controllers.realm_reconciler import SMTP_SECRET_PATH
 from keycloak_controller.keycloak.client import KeycloakAdmin
 from keycloak_controller.keycloak.models import RoleRepresentation
 from tests.support.controller_harness import Kube, running_controllers, wait_idle, wait_until
@@ -161,21 +163,30 @@ def test_adopt_takes_over_the_realm_and_a_seed_operator_client_with_zero_writes(
         assert f"KeycloakClient {namespace}/{api_name}" in message
         wait_idle(manager, TIMEOUT)
         assert_no_writes(capfd.readouterr().out, namespace, realm)
-        # The first write an adopted object needs carries its ownership stamp.
-        kube.patch("keycloakrealms", namespace, realm_cr, {"spec": {"displayName": "Adopted"}})
+        # Adoption took the SMTP password in Keycloak to be the Secret's (Keycloak masks
+        # it) and kept that Secret's digest in status, not Keycloak; a child adopted
+        # untagged is recorded there too.
+        status = (kube.get("keycloakrealms", namespace, realm_cr) or {})["status"]
+        assert SMTP_SECRET_PATH in status.get("adoptedDigests", {}), status
+        assert "legacy" in status["adopted"]["roles"], status.get("adopted")
+        assert SMTP_PASSWORD_DIGEST not in (admin.realms.get(realm).attributes or {})
+        # A Secret changed before the object's first write is still seen: the rotated
+        # password is sent, and that first write carries the ownership stamp.
+        realm_doc = next(o for o in adopting if o["kind"] == "KeycloakRealm")
+        ref = realm_doc["spec"]["smtp"]["auth"]["passwordSecretRef"]
+        kube.core.patch_namespaced_secret(
+            ref["name"], namespace, {"stringData": {ref["key"]: "rotated-after-adoption"}}
+        )
         wait_until(
-            lambda: admin.realms.get(realm).display_name == "Adopted",
+            lambda: SMTP_PASSWORD_DIGEST in (admin.realms.get(realm).attributes or {}),
             TIMEOUT,
-            "the realm's first write",
+            "the rotated SMTP password sent",
         )
         stamp = admin.realms.get(realm).attributes or {}
         assert stamp.get(MANAGED_BY) == "keycloak-controller"
         assert stamp.get(OWNER_NAME) == realm_cr
-        # A child adopted untagged is recorded in status (not in Keycloak), so removing it
-        # from the spec deletes it like one this resource created; the others stay.
-        status = (kube.get("keycloakrealms", namespace, realm_cr) or {})["status"]
-        assert "legacy" in status["adopted"]["roles"], status.get("adopted")
-        realm_doc = next(o for o in adopting if o["kind"] == "KeycloakRealm")
+        # Removing the adopted child from the spec deletes it like one this resource
+        # created; the others stay.
         kept = [r for r in realm_doc["spec"]["roles"] if r["name"] != "legacy"]
         kube.patch("keycloakrealms", namespace, realm_cr, {"spec": {"roles": kept}})
         wait_until(

@@ -14,7 +14,7 @@ from keycloak_controller.api.realm import KeycloakRealmSpec
 from keycloak_controller.api.realm_identity_providers import IdentityProvider
 from keycloak_controller.api.roles import Role
 from keycloak_controller.controllers import client_plan, realm_plan
-from keycloak_controller.controllers.childset import Adoption, ChildSet, Removal, adopting
+from keycloak_controller.controllers.childset import ChildSet, Removal
 from keycloak_controller.controllers.claims import earlier_claimant, refuse
 from keycloak_controller.controllers.client_reconciler import ClientReconciler, ObservedClient
 from keycloak_controller.controllers.context import Context
@@ -22,9 +22,11 @@ from keycloak_controller.controllers.kinds import CLIENTS
 from keycloak_controller.controllers.ownership import (
     MANAGED_BY,
     OWNER_UID,
+    Adoption,
     Claimant,
     Owner,
     Ownership,
+    adopting,
     claim,
     first_claimant,
     stamp_only,
@@ -382,3 +384,43 @@ def test_the_guard_names_the_earlier_resource_for_the_same_object_only() -> None
         {**first.raw, "metadata": {**first.raw["metadata"], "deletionTimestamp": "now"}}
     )
     assert rival_of("second", [leaving, second]) is None
+
+
+# --- Secret values adoption takes as Keycloak's -------------------------------------
+
+
+def test_a_secret_taken_at_adoption_is_kept_in_status_and_a_change_is_sent() -> None:
+    first = Adoption()
+    assert first.taken("smtp", "d1")
+    assert first.digest_record() == {"smtp": "d1"}
+    same = Adoption(digests_before=first.digest_record() or {})
+    assert same.taken("smtp", "d1") and same.digest_record() == {"smtp": "d1"}
+    changed = Adoption(digests_before=first.digest_record() or {})
+    assert not changed.taken("smtp", "d2")
+    assert changed.digest_record() is None  # the write records the new digest in Keycloak
+
+
+def test_an_adopted_realm_sends_an_smtp_password_changed_since_adoption() -> None:
+    spec = realm_spec(displayName="Demo", smtp=SMTP)
+    actual = hand_made_realm()
+    old = realm_plan.smtp_password_digest(Secret("hunter2"), "uid-1")
+    new = Secret("rotated")
+    digest = realm_plan.smtp_password_digest(new, "uid-1")
+    taken = Adoption(digests_before={"smtp.auth.passwordSecretRef": old})
+    assert RealmReconciler._needed_unstamped(spec, actual, new, digest, {}, taken)
+    kept = Adoption(digests_before={"smtp.auth.passwordSecretRef": digest})
+    assert not RealmReconciler._needed_unstamped(spec, actual, new, digest, {}, kept)
+
+
+def test_an_adopted_provider_sends_a_secret_changed_since_adoption() -> None:
+    want = oidc_provider("v2")
+    config = {k: v for k, v in want.config.items() if not k.startswith(DIGEST_PREFIX)}
+    hand_made = IdentityProviderRepresentation(
+        alias="corp", provider_id="oidc", enabled=True, config={**config, "clientSecret": "***"}
+    )
+    path = "identityProviders[corp].clientSecret"
+    taken_v1 = Adoption(digests_before={path: "digest-of-v1"})
+    assert adopted(lambda: provider_set(TAG).plan([want], [hand_made]), taken_v1).update
+    taken_v2 = Adoption(digests_before={path: "digest-of-v2"})
+    assert not adopted(lambda: provider_set(TAG).plan([want], [hand_made]), taken_v2)
+    assert taken_v2.digest_record() == {path: "digest-of-v2"}

@@ -4,6 +4,7 @@ Run (against the shared test environment, or any run dir tests/support made):
 
     export KEYCLOAK_CONTROLLER_TESTENV_RUN=... KEYCLOAK_CONTROLLER_TESTENV_DIR=...
     .venv/bin/python bench/cpu_profile.py [--clients 200] [--profile] [--top 30]
+    .venv/bin/python bench/cpu_profile.py --per-request   # no environment needed
 
 Runs the controllers in-process (as the deploy/default ServiceAccount, logging
 JSON at info level like the CLI, to /dev/null), makes one Ready realm, then
@@ -11,16 +12,21 @@ creates N confidential KeycloakClients (the cold-convergence bench's spec) and
 waits until every one is Ready and the queues are idle and the Events sent.
 
 CPU is counted for the controller's threads only: the process's CPU time minus
-the main thread's (which creates the CRs and polls for Ready). That is robust to
-load on a shared machine, where wall-clock times are not. It also counts the
+the main thread's (which creates the CRs and polls for Ready). That moves far
+less with load than wall-clock time, but still by some 10 % on a busy shared
+machine; the call count of `--profile` is steadier. It also counts the
 apiserver and Keycloak requests the controller made per client.
 
 `--profile` runs every controller thread under its own cProfile and prints the
 merged top functions by own time and by cumulative time. The profiler roughly
-doubles the CPU, so the CPU figure of a profiled run is not comparable with an
+quadruples the CPU, so the CPU figure of a profiled run is not comparable with an
 unprofiled one; compare unprofiled runs for before/after.
 
+`--per-request` times each HTTP layer's own CPU per request with the wire
+stubbed out (see `per_request_overhead`).
+
 The namespace, its CRs and the Keycloak realm are removed at the end.
+See docs/performance.md, "Controller CPU per client", for the figures.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import pstats
 import sys
 import threading
 import time
+import timeit
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -169,6 +176,79 @@ def report(stats: pstats.Stats, out: io.StringIO, top: int, dump: Path | None) -
     return out.getvalue()
 
 
+# --- per request, above the wire -------------------------------------------------------
+
+
+def per_request_overhead() -> None:
+    """Each HTTP layer's own CPU per request with the wire stubbed out: the pool (or
+    the requests adapter) answers at once, so only this code and the libraries above
+    the socket run. Best of several repeats, so load shows less than in a full run."""
+    import requests as rq
+
+    from keycloak_controller.keycloak.auth import PasswordCredentials
+    from keycloak_controller.keycloak.secrets import Secret
+
+    class Answer:
+        status, reason, data = 200, "OK", b'{"metadata": {"name": "n"}}'
+
+        def release_conn(self) -> None:
+            pass
+
+    config = k8s.Configuration()
+    config.host = "https://apiserver"
+    config.api_key = {"BearerToken": "t"}
+    api_client = k8s.ApiClient(config)
+    pool: Any = api_client.rest_client.pool_manager
+    pool.urlopen = pool.request = lambda *a, **k: Answer()
+    kube = KubeApi(api_client)
+    status = {"metadata": {"resourceVersion": "1"}, "status": {"observedGeneration": 1}}
+
+    class Adapter(rq.adapters.BaseAdapter):
+        def send(self, request: Any, **kwargs: Any) -> rq.Response:  # type: ignore[override]
+            response = rq.Response()
+            response.status_code, response._content = 200, b"[]"
+            response.request, response.url = request, request.url
+            return response
+
+        def close(self) -> None:
+            pass
+
+    transport = KeycloakTransport("http://keycloak", PasswordCredentials("a", Secret("b")))
+    transport.session.mount("http://", Adapter())
+    transport.tokens.access_token = lambda: Secret("token")  # type: ignore[method-assign]
+    transport.rate.acquire = lambda: None  # type: ignore[method-assign]
+    # The adapter's response has no raw socket to read cookies from.
+    import requests.sessions
+
+    requests.sessions.extract_cookies_to_jar = lambda *a, **k: None
+    params = {"clientId": "a", "first": 0, "max": 20}
+
+    def best(call: Any, number: int = 1000) -> float:
+        return (
+            1e6
+            * min(timeit.repeat(call, number=number, repeat=7, timer=time.process_time))
+            / number
+        )
+
+    rows = {
+        "apiserver GET": lambda: kube.get("/api/v1/namespaces/n/secrets/s"),
+        "apiserver PATCH status": lambda: kube.request(
+            "PATCH",
+            "/apis/g/v1/namespaces/n/x/y/status",
+            body=status,
+            content_type="application/merge-patch+json",
+        ),
+        "Keycloak GET": lambda: transport.request_json(
+            "GET", "/admin/realms/r/clients", params=params
+        ),
+        "Keycloak POST (audited)": lambda: transport.request(
+            "POST", "/admin/realms/r/clients", json={"clientId": "a"}
+        ),
+    }
+    for name, call in rows.items():
+        print(f"{name:26s} {best(call):7.1f} us of CPU above the wire")
+
+
 # --- the run ---------------------------------------------------------------------------
 
 
@@ -224,7 +304,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--dump", type=Path, help="with --profile: write the merged stats here")
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--per-request",
+        action="store_true",
+        help="only time each HTTP layer per request with the wire stubbed (no environment)",
+    )
     args = parser.parse_args(argv)
+    if args.per_request:
+        sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+        runtime_logging.configure(logging.INFO, sink, log_format="json")
+        per_request_overhead()
+        return 0
 
     env = SharedEnvironment(Path(os.environ[RUN_DIR_ENV]))
     endpoint = env.control_plane()

@@ -5,7 +5,9 @@ by itself and to the same result whatever order the controller meets it in.
   the controller starts) are created only after the realm's reconcile has put its
   default client scopes and default groups in place: Keycloak copies those at
   creation only, so the token of a user logged in through that client carries the
-  custom default scope's claims (a hardcoded claim and the default group).
+  custom default scope's claims (a hardcoded claim and the default group). The
+  same when the realm already exists and its new defaults arrive with the new
+  children (the realm is Ready, but for its previous generation).
 - A client whose authorization policy names a user and a client that are created
   20 s later becomes Ready soon after they do, although the controllers run with a
   1000 s backoff cap: the missing names are waits (short retry), and the named
@@ -121,6 +123,43 @@ def test_children_applied_with_their_realm_get_its_defaults_at_creation(
         assert claims is not None, "alice cannot log in through the login client"
         assert claims.get("tier") == "gold", "the client lacks the realm's default scope"
         assert "staff" in claims.get("groups", []), "alice lacks the realm's default group"
+
+
+def test_children_applied_with_a_change_of_their_realm_defaults_get_the_new_ones(
+    crds: ControlPlaneEndpoint, keycloak: KeycloakEndpoint, unique_name: Callable[[str], str]
+) -> None:
+    """The realm exists and is Ready for an older generation: a new client and user
+    applied with the realm's new defaults wait for the realm's reconcile of them."""
+    kube = Kube(crds)
+    ns = kube.namespace(unique_name("changed"))
+    realm_name = unique_name("realm")
+    credentials = {"username": keycloak.admin_username, "password": keycloak.admin_password}
+    kube.secret(ns, "admin", credentials)
+    kube.create("keycloaks", ns, keycloak_object("kc", keycloak, "admin"))
+    kube.create("keycloakrealms", ns, realm_object("realm", "kc", realm_name))
+    with running_controllers(crds, [ns]):
+        wait_until(lambda: kube.is_ready("keycloakrealms", ns, "realm"), TIMEOUT, "realm")
+    # While no controller runs, the bundle changes: new realm defaults, new children.
+    defaults = {
+        "groups": [{"path": "/staff"}],
+        "defaultGroups": ["/staff"],
+        "clientScopes": [tier_scope()],
+        "defaultClientScopes": [*BUILT_IN_DEFAULTS, "tier"],
+    }
+    kube.patch("keycloakrealms", ns, "realm", {"spec": defaults})
+    login = client_object(
+        "login", "realm", "login", accessType="Public", flows={"directAccessGrants": True}
+    )
+    kube.create("keycloakclients", ns, login)
+    alice, password = user("alice", kube, ns)
+    kube.create("keycloakusers", ns, alice)
+    with running_controllers(crds, [ns]):
+        wait_until(lambda: kube.is_ready("keycloakclients", ns, "login"), TIMEOUT, "login")
+        wait_until(lambda: kube.is_ready("keycloakusers", ns, "alice"), TIMEOUT, "alice")
+        claims = log_in(keycloak, realm_name, "alice", password)
+        assert claims is not None, "alice cannot log in through the login client"
+        assert claims.get("tier") == "gold", "the client lacks the realm's new default scope"
+        assert "staff" in claims.get("groups", []), "alice lacks the realm's new default group"
 
 
 def test_a_policy_naming_objects_created_later_settles_soon_after_them(

@@ -10,8 +10,11 @@ import pytest
 from keycloak_controller.api import KeycloakClient, KeycloakRealm, KeycloakUser
 from keycloak_controller.controllers import reasons
 from keycloak_controller.controllers.dependants import BY_NAMED, WakeDependants, policy_names
+from keycloak_controller.controllers.kinds import resource_kind
 from keycloak_controller.controllers.parents import require_realm_reconciled
+from keycloak_controller.controllers.plan import Plan, Verb
 from keycloak_controller.controllers.reporting import Outcome, Timing
+from keycloak_controller.controllers.skeleton import KindReconciler
 from keycloak_controller.runtime.clock import FakeClock
 from keycloak_controller.runtime.informer import Informer
 from keycloak_controller.runtime.objects import KubeObject
@@ -211,3 +214,41 @@ def test_only_a_ready_named_object_wakes_its_dependants() -> None:
     # A client naming itself is not woken by its own status.
     itself = client("rs", "rs", [{"name": "me", "client": {"clients": ["rs"]}}], ready=True)
     assert list(WakeDependants(KeycloakClient, cast(Informer, Index([itself])))(itself)) == []
+
+
+# --- a plan that fails part-way applies what was planned before the failure ---------
+
+
+class _Sections(KindReconciler[Any, None, None]):
+    """Bypasses __init__: converge only needs observe and plan."""
+
+    model = KeycloakRealm
+    noun = "realm"
+
+    def __init__(self, plan: Plan) -> None:  # no Context: converge needs none here
+        self._plan = plan
+        self.kind = resource_kind(KeycloakRealm)
+
+    def resolve(self, cr: Any, *, cleanup: bool = False) -> None:
+        return None
+
+    def observe(self, cr: Any, parents: None) -> None:
+        return None
+
+    def plan(self, cr: Any, parents: None, observed: None) -> Plan:
+        return self._plan
+
+    def status(self, cr: Any, parents: None, observed: None) -> Any:
+        return None
+
+
+def test_changes_planned_before_a_failing_section_are_applied_then_it_is_reported() -> None:
+    ran: list[str] = []
+    plan = Plan()
+    plan.add("clientScopes[tier]", Verb.CREATE, lambda: ran.append("scope"))
+    plan.failure = reasons.Problem(reasons.INVALID_SPEC, "spec.requiredActions: bad")
+    cr = realm(1, None)
+    obj = KubeObject({"metadata": {"namespace": "team", "name": "demo", "generation": 1}})
+    with pytest.raises(reasons.Problem, match="requiredActions"):
+        _Sections(plan).converge(obj, cr, None)
+    assert ran == ["scope"]

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from keycloak_controller.keycloak.client import KeycloakAdmin
@@ -279,34 +280,46 @@ class CachedClient:
     def _written(self) -> None:
         self.cache.invalidate(self.admin, self.realm, self.client_id)
 
-    def create(self, client: ClientRepresentation) -> str:
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Invalidate before the write and again once it has ended: a read that another
+        worker starts while the write is in flight is newer than the first
+        invalidation but may not show the write (a list without a client just being
+        created made its reconcile create it again, 409)."""
         self._written()
-        return self.admin.clients.create(self.realm, client)
+        try:
+            yield
+        finally:
+            self._written()
+
+    def create(self, client: ClientRepresentation) -> str:
+        with self._writing():
+            return self.admin.clients.create(self.realm, client)
 
     def update(self, uuid: str, client: ClientRepresentation) -> None:
-        self._written()
-        self.admin.clients.update(self.realm, uuid, client)
+        with self._writing():
+            self.admin.clients.update(self.realm, uuid, client)
 
     def delete(self, uuid: str) -> None:
-        self._written()
-        self.admin.clients.delete(self.realm, uuid)
+        with self._writing():
+            self.admin.clients.delete(self.realm, uuid)
 
     def add_scope(self, uuid: str, scope_id: str, *, optional: bool) -> None:
-        self._written()
-        self.admin.clients.add_scope(self.realm, uuid, scope_id, optional=optional)
+        with self._writing():
+            self.admin.clients.add_scope(self.realm, uuid, scope_id, optional=optional)
 
     def remove_scope(self, uuid: str, scope_id: str, *, optional: bool) -> None:
-        self._written()
-        self.admin.clients.remove_scope(self.realm, uuid, scope_id, optional=optional)
+        with self._writing():
+            self.admin.clients.remove_scope(self.realm, uuid, scope_id, optional=optional)
 
     def create_mapper(self, uuid: str, mapper: ProtocolMapperRepresentation) -> None:
-        self._written()
-        self.admin.client_protocol_mappers.create(self.realm, uuid, mapper)
+        with self._writing():
+            self.admin.client_protocol_mappers.create(self.realm, uuid, mapper)
 
     def update_mapper(self, uuid: str, mapper: ProtocolMapperRepresentation) -> None:
-        self._written()
-        self.admin.client_protocol_mappers.update(self.realm, uuid, mapper.id or "", mapper)
+        with self._writing():
+            self.admin.client_protocol_mappers.update(self.realm, uuid, mapper.id or "", mapper)
 
     def delete_mapper(self, uuid: str, mapper_id: str) -> None:
-        self._written()
-        self.admin.client_protocol_mappers.delete(self.realm, uuid, mapper_id)
+        with self._writing():
+            self.admin.client_protocol_mappers.delete(self.realm, uuid, mapper_id)

@@ -259,3 +259,27 @@ def test_finalizer_changes_other_than_ours_coming_or_going_are_not_enqueued() ->
     handler.on_update(obj(), obj(finalizers=[FINALIZER]))
     handler.on_update(obj(finalizers=[FINALIZER]), obj(finalizers=[FINALIZER, "other/x"]))
     assert sink.added == []
+
+
+def test_a_list_read_while_a_create_is_in_flight_does_not_hide_the_created_client() -> None:
+    """Found by the chaos test: a reconcile created a client (201), observed again, was
+    told by the cache that the client did not exist and created it again (409). A list
+    that another worker started after the create's invalidation, but before Keycloak
+    had the client, was trusted because it was newer than the invalidation."""
+    cache, clients, admin, clock = setup()
+    cache.find(admin, "a", "c0")
+    cache.find(admin, "a", "c1")  # a wave: the realm is listed
+    view = cache.client(admin, "a", "new")
+
+    def create(realm: str, client: ClientRepresentation) -> str:
+        clock.now += 31  # the list has expired; other workers' lookups list again
+        cache.find(admin, "a", "c4")
+        cache.find(admin, "a", "c5")
+        assert clients.lists == ["a", "a"]  # ...while Keycloak has not got "new" yet
+        clients.realms[realm]["new"] = FakeClients.rep("new")
+        return "uuid-new"
+
+    clients.create = create  # type: ignore[attr-defined]
+    assert view.find() is None
+    view.create(FakeClients.rep("new"))
+    assert view.find() == FakeClients.rep("new")  # read again, not the list

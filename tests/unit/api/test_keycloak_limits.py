@@ -3,7 +3,8 @@ docs/testing.md):
 - fields it stores in VARCHAR(255) columns, past 255 characters: Keycloak answers a
   longer value with an HTTP 500, which the controller can only retry;
 - a NUL in a client ID or username: Keycloak refuses a NUL in any query parameter
-  (HTTP 400), so the object could not even be looked up to delete it."""
+  (HTTP 400), so the object could not even be looked up to delete it; in a realm
+  name: Keycloak creates such a realm part-way and fails every delete of it (500)."""
 
 from __future__ import annotations
 
@@ -78,3 +79,12 @@ def test_a_nul_in_the_name_is_refused(kind: type[Any], name_field: str) -> None:
     kind.model_validate({**body, "spec": {**spec, name_field: "nul-free"}})
     with pytest.raises(ValidationError, match=name_field):
         kind.model_validate({**body, "spec": {**spec, name_field: "nul\x00byte"}})
+
+
+def test_a_nul_in_the_realm_name_is_refused() -> None:
+    body = {"apiVersion": "keycloak-controller.dev/v1alpha1", "kind": "KeycloakRealm"}
+    body["metadata"] = {"name": "o", "namespace": "n"}
+    spec = {"keycloakRef": {"name": "k"}}
+    KeycloakRealm.model_validate({**body, "spec": {**spec, "realmName": "nul-free"}})
+    with pytest.raises(ValidationError, match="realmName"):
+        KeycloakRealm.model_validate({**body, "spec": {**spec, "realmName": "nul\x00byte"}})

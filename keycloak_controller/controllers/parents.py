@@ -132,9 +132,19 @@ def realm_missing(realm: str) -> Problem:
     )
 
 
+# A realm reporting one of these did not get to work on Keycloak (it waited for its
+# own Keycloak or could not reach it), so its defaults may not be there yet.
+NOT_WORKED_ON = reasons.WAITING_REASONS | {
+    reasons.KEYCLOAK_UNAVAILABLE,
+    reasons.AUTHENTICATION_FAILED,
+    reasons.NOT_GRANTED,
+}
+
+
 def require_realm_reconciled(realm: KeycloakRealm, what: str, why: str) -> None:
     """Create `what` only once its realm resource has been reconciled for its current
-    generation (Ready True *or* False at `metadata.generation`).
+    generation: Ready True *or* False at `metadata.generation`, for a reason that says
+    the realm's reconcile got to Keycloak (not NOT_WORKED_ON).
 
     Keycloak copies some realm settings to an object only when the object is created
     (a client gets the realm's default client scopes, a user its default groups,
@@ -144,15 +154,19 @@ def require_realm_reconciled(realm: KeycloakRealm, what: str, why: str) -> None:
     been worked on, not for it to be perfect. Existing children are never held back."""
     ready = realm.status.condition("Ready")
     generation = realm.metadata.generation
-    if ready is not None and ready.observed_generation == generation:
+    current = ready is not None and ready.observed_generation == generation
+    if ready is not None and current and ready.reason not in NOT_WORKED_ON:
         return
     key = object_key(realm.metadata.namespace, realm.metadata.name)
-    seen = (
-        "has not been reconciled yet"
-        if ready is None
-        else f"has not been reconciled for generation {generation} yet "
-        f"(last for {ready.observed_generation})"
-    )
+    if ready is None:
+        seen = "has not been reconciled yet"
+    elif not current:
+        seen = (
+            f"has not been reconciled for generation {generation} yet "
+            f"(last for {ready.observed_generation})"
+        )
+    else:
+        seen = f"has not reached Keycloak yet ({ready.reason})"
     raise Problem(
         reasons.DEPENDENCY_NOT_READY,
         f"KeycloakRealm {key} {seen}; {what} is created after it, {why}",

@@ -206,8 +206,6 @@ class KindReconciler(abc.ABC, Generic[CR, P, O]):
                 with audit.about(self.audit_subject(obj, change.path, change.verb)):
                     change.run()
             corrected.extend(plan.paths(Target.KEYCLOAK))
-            if plan.failure is not None:
-                raise plan.failure  # after what was planned before it (Plan.failure)
             if not plan.reobserve:
                 break
             observed = self.observe(cr, parents)
@@ -221,6 +219,9 @@ class KindReconciler(abc.ABC, Generic[CR, P, O]):
                 f"{self.describe(cr)} differed in Keycloak; corrected {len(corrected)}: "
                 + summarize(corrected),
             )
+        if plan.failure is not None:
+            # After what was planned before it, through every pass (Plan.failure).
+            raise plan.failure
         return observed, Plan()
 
     # --- deletion ---------------------------------------------------------------------

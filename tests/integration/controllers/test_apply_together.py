@@ -162,6 +162,51 @@ def test_children_applied_with_a_change_of_their_realm_defaults_get_the_new_ones
         assert "staff" in claims.get("groups", []), "alice lacks the realm's new default group"
 
 
+def test_a_realm_that_fails_a_later_section_still_gives_new_clients_its_defaults(
+    crds: ControlPlaneEndpoint, keycloak: KeycloakEndpoint, unique_name: Callable[[str], str]
+) -> None:
+    """Existence, not perfection: a realm whose required actions cannot be applied
+    (Ready=False) still applies the sections planned before them, and its client,
+    created after that reconcile, has the default scope."""
+    kube = Kube(crds)
+    ns = kube.namespace(unique_name("partial"))
+    realm_name = unique_name("realm")
+    credentials = {"username": keycloak.admin_username, "password": keycloak.admin_password}
+    kube.secret(ns, "admin", credentials)
+    alice, password = user("alice", kube, ns)
+    login = client_object(
+        "login", "realm", "login", accessType="Public", flows={"directAccessGrants": True}
+    )
+    kube.create("keycloakclients", ns, login)
+    kube.create("keycloakusers", ns, alice)
+    kube.create(
+        "keycloakrealms",
+        ns,
+        realm_object(
+            "realm",
+            "kc",
+            realm_name,
+            clientScopes=[tier_scope()],
+            defaultClientScopes=[*BUILT_IN_DEFAULTS, "tier"],
+            # After the scopes in section order, and refused while planning.
+            requiredActions=[{"alias": "no-such-action"}],
+        ),
+    )
+    kube.create("keycloaks", ns, keycloak_object("kc", keycloak, "admin"))
+    with running_controllers(crds, [ns]):
+        wait_until(
+            lambda: kube.reason("keycloakrealms", ns, "realm") == "InvalidSpec",
+            TIMEOUT,
+            "the realm refusing its required actions",
+        )
+        wait_until(lambda: kube.is_ready("keycloakclients", ns, "login"), TIMEOUT, "login")
+        wait_until(lambda: kube.is_ready("keycloakusers", ns, "alice"), TIMEOUT, "alice")
+        assert "no-such-action" in str(kube.condition("keycloakrealms", ns, "realm"))
+        claims = log_in(keycloak, realm_name, "alice", password)
+        assert claims is not None, "alice cannot log in through the login client"
+        assert claims.get("tier") == "gold", "the realm's scopes were held back by a later section"
+
+
 def test_a_policy_naming_objects_created_later_settles_soon_after_them(
     crds: ControlPlaneEndpoint,
     keycloak: KeycloakEndpoint,

@@ -102,11 +102,15 @@ def realm(generation: int, ready: dict[str, Any] | None) -> KeycloakRealm:
     )
 
 
-@pytest.mark.parametrize("status", ["True", "False"])
-def test_a_realm_reconciled_for_its_generation_lets_children_be_created(status: str) -> None:
-    require_realm_reconciled(
-        realm(3, {"status": status, "observedGeneration": 3}), "the client", "why"
-    )
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [("True", "Succeeded"), ("False", "InvalidSpec"), ("False", "KeycloakRejected")],
+)
+def test_a_realm_reconciled_for_its_generation_lets_children_be_created(
+    status: str, reason: str
+) -> None:
+    ready = {"status": status, "observedGeneration": 3, "reason": reason}
+    require_realm_reconciled(realm(3, ready), "the client", "why")
 
 
 @pytest.mark.parametrize(
@@ -114,6 +118,10 @@ def test_a_realm_reconciled_for_its_generation_lets_children_be_created(status: 
     [
         (None, "has not been reconciled yet"),
         ({"status": "True", "observedGeneration": 2}, "for generation 3 yet (last for 2)"),
+        (
+            {"status": "False", "observedGeneration": 3, "reason": "DependencyNotReady"},
+            "has not reached Keycloak yet (DependencyNotReady)",
+        ),
     ],
 )
 def test_a_realm_not_yet_reconciled_holds_its_new_children_back(

@@ -159,13 +159,13 @@ def test_connection_refused_is_unavailable_and_counts_for_the_breaker() -> None:
 def test_every_call_has_a_timeout(fake, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     t = transport(fake.url, connect_timeout=1.5, read_timeout=7.0)
     seen: list[object] = []
-    original = t.session.request
+    original = t.session.send  # the token grant's Session.request ends here too
 
     def spy(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
         seen.append(kwargs.get("timeout"))
         return original(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(t.session, "request", spy)
+    monkeypatch.setattr(t.session, "send", spy)
     t.request("GET", "/admin/realms")
     assert None not in seen and seen[-1] == (1.5, 7.0)  # token request too
 

@@ -345,3 +345,21 @@ def test_organization_link_body_is_a_json_string_on_26_and_verbatim_on_25() -> N
     on_25 = adapter_for(ServerVersion.parse("25.0.6")).organization_link_body("u-1")
     assert on_26 == "u-1" and not isinstance(on_26, VerbatimBody)
     assert isinstance(on_25, VerbatimBody) and on_25 == "u-1"
+
+
+def test_copy_json_is_a_deep_copy_and_falls_back_for_other_objects() -> None:
+    from keycloak_controller.keycloak.adapters.base import copy_json
+
+    doc = {
+        "a": {"b": [1, 2.5, {"c": None, "d": True}], "e": "s"},
+        "list": [[1], {"x": []}],
+        "other": (1, [2]),
+    }
+    copied = copy_json(doc)
+    assert copied == doc
+    assert copied["a"] is not doc["a"] and copied["a"]["b"] is not doc["a"]["b"]
+    assert copied["a"]["b"][2] is not doc["a"]["b"][2]
+    assert copied["list"][0] is not doc["list"][0]
+    assert copied["other"][1] is not doc["other"][1]  # a tuple goes through deepcopy
+    copied["a"]["b"][2]["c"] = "changed"
+    assert doc["a"]["b"][2]["c"] is None

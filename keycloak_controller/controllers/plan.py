@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .reasons import Problem
+
 
 class Verb(enum.StrEnum):
     CREATE = "create"
@@ -47,6 +49,10 @@ class Change:
 @dataclass
 class Plan:
     changes: list[Change] = field(default_factory=list)
+    # A problem met while planning, after the changes planned before it: the skeleton
+    # applies those, then reports it (a realm section that cannot be planned must not
+    # hold back the sections before it, e.g. the default client scopes new clients copy).
+    failure: Problem | None = None
 
     def __bool__(self) -> bool:
         return bool(self.changes)

@@ -9,6 +9,7 @@ Result handling, exactly controller-runtime's `reconcileHandler` (`done` always 
 |                         | (Result ignored)                       |               |
 | requeue_after > 0       | forget, then add_after at low priority | requeue_after |
 | requeue                 | add_rate_limited, same priority        | requeue       |
+|                         | (delay capped at max_delay when > 0)   |               |
 | otherwise               | forget                                 | success       |
 
 Priorities (see `workqueue`): a retry keeps the priority its key was handed out
@@ -203,7 +204,7 @@ class Controller:
             self.queue.add_after(request, result.requeue_after, LOW_PRIORITY)
             self.metrics.reconcile_total.labels(controller=name, result="requeue_after").inc()
         elif result.requeue:
-            self.queue.add_rate_limited(request, priority)
+            self.queue.add_rate_limited(request, priority, result.max_delay)
             self.metrics.reconcile_total.labels(controller=name, result="requeue").inc()
         else:
             self.queue.forget(request)

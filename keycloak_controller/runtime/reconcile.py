@@ -31,10 +31,13 @@ class Result:
     """`requeue_after > 0` resets backoff and re-runs after the delay.
 
     `requeue` (deprecated in controller-runtime, kept for parity) is a rate-limited requeue.
+    `max_delay > 0` caps that requeue's delay (an object waiting for another one);
+    the failure still counts in the item's limiter, which success forgets.
     """
 
     requeue_after: float = 0.0
     requeue: bool = False
+    max_delay: float = 0.0
 
 
 class TerminalError(Exception):

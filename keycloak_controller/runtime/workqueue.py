@@ -29,8 +29,9 @@ Contract, exactly:
   waits in a heap until its ready time, which a later `add_after` can only move
   earlier; the waiting key keeps the highest priority it was given. When it
   comes due it is added at that priority (so it may promote a queued key).
-- `add_rate_limited(k, priority=NORMAL_PRIORITY)` is
-  `add_after(k, limiter.when(k), priority)`; `forget(k)` clears the failure
+- `add_rate_limited(k, priority=NORMAL_PRIORITY, max_delay=0)` is
+  `add_after(k, limiter.when(k), priority)`, the delay capped at `max_delay`
+  when that is > 0 (the failure is still counted); `forget(k)` clears the failure
   history only (still call `done`); `num_requeues(k)` reads it.
 - `len(q)` counts queued keys of every priority; `depth_by_priority()` splits it.
 
@@ -252,8 +253,15 @@ class RateLimitingQueue(Generic[K]):
 
     # --- rate limiting -----------------------------------------------------------
 
-    def add_rate_limited(self, key: K, priority: int = NORMAL_PRIORITY) -> None:
-        self.add_after(key, self._limiter.when(key), priority)
+    def add_rate_limited(
+        self, key: K, priority: int = NORMAL_PRIORITY, max_delay: float = 0.0
+    ) -> None:
+        """client-go's AddRateLimited; `max_delay > 0` caps the delay, while the
+        limiter still records the failure (so `forget` on success still resets it)."""
+        delay = self._limiter.when(key)
+        if max_delay > 0:
+            delay = min(delay, max_delay)
+        self.add_after(key, delay, priority)
 
     def forget(self, key: K) -> None:
         self._limiter.forget(key)

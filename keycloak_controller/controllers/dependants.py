@@ -16,11 +16,11 @@ from collections.abc import Iterable, Mapping
 from pydantic import ValidationError
 
 from keycloak_controller.api import KeycloakClient, KeycloakUser
-from keycloak_controller.api.common import CustomResource
 from keycloak_controller.runtime.controller import Controller
 from keycloak_controller.runtime.informer import Informer
 from keycloak_controller.runtime.objects import KubeObject, ResourceKind, object_key
 from keycloak_controller.runtime.reconcile import Request
+from keycloak_controller.runtime.status import conditions_of, find_condition
 
 from .kinds import CLIENTS, resource_kind
 
@@ -61,30 +61,39 @@ def index_policy_names(obj: KubeObject) -> list[str]:
     return policy_names(client)
 
 
-def own_key(cr: CustomResource) -> str | None:
-    """The key under which dependants name `cr` (None: not a nameable kind)."""
-    if isinstance(cr, KeycloakUser):
-        return named_key(realm_key_of(cr), "user", cr.spec.username)
-    if isinstance(cr, KeycloakClient):
-        return named_key(realm_key_of(cr), "client", cr.spec.client_id)
-    return None
+def own_key(obj: KubeObject, named: str) -> str | None:
+    """The key under which dependants name a KeycloakUser (`named` "user") or a
+    KeycloakClient ("client"), read from the raw object: this runs on every event of
+    both kinds, status writes included, so it does not parse the whole resource."""
+    spec = obj.get("spec") or {}
+    name = spec.get("username" if named == "user" else "clientId")
+    ref = spec.get("realmRef") or {}
+    if not isinstance(name, str) or not isinstance(ref.get("name"), str):
+        return None
+    return named_key(object_key(ref.get("namespace") or obj.namespace, ref["name"]), named, name)
+
+
+def ready_now(obj: KubeObject) -> bool:
+    """Ready=True for the object's current generation."""
+    ready = find_condition(conditions_of(obj), "Ready")
+    return (
+        ready is not None
+        and ready.status == "True"
+        and (ready.observed_generation == obj.generation)
+    )
 
 
 class WakeDependants:
     """Map a Ready user or client to the clients whose policies name it."""
 
-    def __init__(self, model: type[KeycloakUser] | type[KeycloakClient], clients: Informer) -> None:
-        self.model = model
+    def __init__(self, clients: Informer, named: str) -> None:
         self.clients = clients
+        self.named = named  # "user" or "client": the kind of the watched objects
 
     def __call__(self, obj: KubeObject) -> Iterable[Request]:
-        try:
-            cr = self.model.model_validate(obj.raw)
-        except ValidationError:
+        if obj.deletion_timestamp or not ready_now(obj):
             return []
-        if obj.deletion_timestamp or not cr.status.is_ready(obj.generation):
-            return []
-        key = own_key(cr)
+        key = own_key(obj, self.named)
         if key is None:
             return []
         return [
@@ -103,7 +112,5 @@ def watch_named(
         return
     clients = informers[CLIENTS]
     clients.add_index(BY_NAMED, index_policy_names)
-    controller.watches(
-        informers[resource_kind(KeycloakUser)], WakeDependants(KeycloakUser, clients)
-    )
-    controller.watches(clients, WakeDependants(KeycloakClient, clients))
+    controller.watches(informers[resource_kind(KeycloakUser)], WakeDependants(clients, "user"))
+    controller.watches(clients, WakeDependants(clients, "client"))

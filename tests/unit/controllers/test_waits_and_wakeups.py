@@ -7,7 +7,7 @@ from typing import Any, cast
 
 import pytest
 
-from keycloak_controller.api import KeycloakClient, KeycloakRealm, KeycloakUser
+from keycloak_controller.api import KeycloakClient, KeycloakRealm
 from keycloak_controller.controllers import reasons
 from keycloak_controller.controllers.dependants import BY_NAMED, WakeDependants, policy_names
 from keycloak_controller.controllers.kinds import resource_kind
@@ -213,15 +213,15 @@ def user(ready: bool, username: str = "bob") -> KubeObject:
 
 def test_only_a_ready_named_object_wakes_its_dependants() -> None:
     clients = cast(Informer, Index([client("rs", "rs", POLICIES), client("p", "p")]))
-    users = WakeDependants(KeycloakUser, clients)
+    users = WakeDependants(clients, "user")
     assert list(users(user(ready=True))) == [Request("team", "rs")]
     assert list(users(user(ready=False))) == []
     assert list(users(user(ready=True, username="carol"))) == []
-    by_client = WakeDependants(KeycloakClient, clients)
+    by_client = WakeDependants(clients, "client")
     assert list(by_client(client("gateway", "gateway", ready=True))) == [Request("team", "rs")]
     # A client naming itself is not woken by its own status.
     itself = client("rs", "rs", [{"name": "me", "client": {"clients": ["rs"]}}], ready=True)
-    assert list(WakeDependants(KeycloakClient, cast(Informer, Index([itself])))(itself)) == []
+    assert list(WakeDependants(cast(Informer, Index([itself])), "client")(itself)) == []
 
 
 # --- a plan that fails part-way applies what was planned before the failure ---------

@@ -161,6 +161,17 @@ class TokenProvider:
             raise Unavailable(
                 f"token endpoint unreachable: {type(exc).__name__}", method="POST", path=self._url
             ) from None
+        if response.status_code >= 500:
+            # Not a verdict on the credentials: a restarting Keycloak answers 503
+            # "Bootstrap in progress" here for seconds. Reported as unavailable (retried,
+            # counted by the breaker), not as AuthenticationFailed, which asks a person
+            # to fix the Secret. The text stays fixed: it can end up in status.
+            raise Unavailable(
+                f"token endpoint answered HTTP {response.status_code} (Keycloak is starting "
+                "or failing)",
+                method="POST",
+                path=self._url,
+            )
         if response.status_code != 200:
             raise AuthenticationFailed(
                 keycloak_error_text(response),

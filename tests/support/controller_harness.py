@@ -124,6 +124,7 @@ def controller_run(
     as_admin: bool = False,
     leader_election: LeaderElectionConfig | None = None,
     record_tokens: bool = False,
+    workers: int = 2,
 ) -> Iterator[ControllerRun]:
     """Run the controllers as the deploy/default ServiceAccount (or `identity`).
 
@@ -149,7 +150,7 @@ def controller_run(
         manager,
         ControllerOptions(
             namespaces=list(namespaces),
-            workers=2,
+            workers=workers,
             timing=Timing(resync_period=resync_period, backoff_base=0.5, backoff_cap=backoff_cap),
         ),
     )

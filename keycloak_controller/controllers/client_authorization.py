@@ -133,7 +133,10 @@ class AuthorizationNames:
         if key not in self._ids:
             found = find()
             if not found:
-                raise self._missing(path, f"{kind} {name!r} in realm {self.realm!r}", "create it")
+                # A realm-level object (user, group, scope) may be created later.
+                raise reasons.unresolved(
+                    f"{path}: unknown {kind} {name!r} in realm {self.realm!r}; create it"
+                )
             self._ids[key] = found
         return self._ids[key]
 
@@ -146,7 +149,9 @@ class AuthorizationNames:
         try:
             found = self.roles.role(role, client_id)
         except Problem as problem:
-            raise Problem(problem.reason, f"{path}: {problem.message}") from None
+            raise Problem(
+                problem.reason, f"{path}: {problem.message}", waiting=problem.waiting
+            ) from None
         return found.id or ""
 
     def group(self, path_: str, path: str) -> str:
@@ -167,7 +172,9 @@ class AuthorizationNames:
         try:
             return self.roles.client_uuid(client_id)
         except Problem as problem:
-            raise Problem(problem.reason, f"{path}: {problem.message}") from None
+            raise Problem(
+                problem.reason, f"{path}: {problem.message}", waiting=problem.waiting
+            ) from None
 
     def client_scope(self, name: str, path: str) -> str:
         def find() -> str | None:

@@ -17,7 +17,6 @@ from keycloak_controller.keycloak.models import GroupRepresentation
 from . import reasons
 from .childset import ChildSet, Removal, SetOps, identity
 from .plan import Change
-from .reasons import Problem
 
 GROUPS_REMOVAL = Removal.AUTHORITATIVE
 
@@ -44,9 +43,8 @@ def group_changes(
     def join(path: str) -> None:
         group = admin.groups.find_by_path(realm, path)
         if group is None or not group.id:
-            raise Problem(
-                reasons.INVALID_SPEC,
-                f"unknown group {path!r} in realm {realm!r}; create it or fix {field}",
+            raise reasons.unresolved(
+                f"unknown group {path!r} in realm {realm!r}; create it or fix {field}"
             )
         admin.users.join_group(realm, user_id, group.id)
 

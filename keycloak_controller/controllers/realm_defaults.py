@@ -126,7 +126,9 @@ class DefaultRolesSection(RealmSection):
             try:
                 return resolver.role(role, client_id)
             except Problem as problem:
-                raise Problem(problem.reason, f"spec.{path}: {problem.message}") from None
+                raise Problem(
+                    problem.reason, f"spec.{path}: {problem.message}", waiting=problem.waiting
+                ) from None
 
         def remove(r: RoleRepresentation) -> None:
             admin.roles.remove_composites(realm, name, [r])

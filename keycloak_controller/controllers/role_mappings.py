@@ -96,13 +96,17 @@ def plan_mappings(
         try:
             return resolver.role(name, client_id)
         except Problem as problem:
-            raise Problem(problem.reason, f"spec.{field}: {problem.message}") from None
+            raise Problem(
+                problem.reason, f"spec.{field}: {problem.message}", waiting=problem.waiting
+            ) from None
 
     def client_uuid(field: str, client_id: str) -> str:
         try:
             return resolver.client_uuid(client_id)
         except Problem as problem:
-            raise Problem(problem.reason, f"spec.{field}: {problem.message}") from None
+            raise Problem(
+                problem.reason, f"spec.{field}: {problem.message}", waiting=problem.waiting
+            ) from None
 
     protected = default_role(subject.realm) if subject.keeps_default_role else None
     changes: list[Change] = []

@@ -23,7 +23,7 @@ from keycloak_controller.keycloak.models import RoleRepresentation
 from .childset import ChildSet, Removal, SetOps
 from .ownership import PREFIX
 from .plan import Change
-from .reasons import INVALID_SPEC, Problem
+from .reasons import unresolved
 
 ROLE_OWNER = PREFIX + "owner"
 ROLES_REMOVAL = Removal.OWNED_ONLY
@@ -92,7 +92,7 @@ class RoleResolver:
         if client_id not in self._client_uuids:
             found = self.admin.clients.find(self.realm, client_id)
             if found is None or not found.id:
-                raise Problem(INVALID_SPEC, f"unknown client {client_id!r} in realm {self.realm!r}")
+                raise unresolved(f"unknown client {client_id!r} in realm {self.realm!r}")
             self._client_uuids[client_id] = found.id
         return self._client_uuids[client_id]
 
@@ -104,7 +104,7 @@ class RoleResolver:
                 self._roles[key] = self.admin.roles.get(self.realm, name, client_uuid)
             except kc_errors.NotFound:
                 where = f"client {client_id!r}" if client_id else f"realm {self.realm!r}"
-                raise Problem(INVALID_SPEC, f"unknown role {name!r} of {where}") from None
+                raise unresolved(f"unknown role {name!r} of {where}") from None
         return self._roles[key]
 
     def resolve(self, mappings: RoleMappingSpec) -> list[RoleRepresentation]:

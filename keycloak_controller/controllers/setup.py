@@ -11,7 +11,9 @@ Watches:
 - a parent's change requeues its children, so a child waiting with
   DependencyNotReady proceeds by itself;
 - a Secret change requeues whoever reads it; owned Secrets requeue their owner;
-- a child being deleted requeues its parent, whose finalizer waits for it.
+- a child being deleted requeues its parent, whose finalizer waits for it;
+- a KeycloakUser or KeycloakClient becoming Ready requeues the clients whose
+  authorization policies name it (dependants.py).
 Failures back off through each controller's per-item exponential rate limiter
 (Timing.backoff_base to backoff_cap).
 """
@@ -40,6 +42,7 @@ from keycloak_controller.runtime.targeted import NamedWatches
 
 from .connections import ConnectionRegistry
 from .context import ChildIndex, Context
+from .dependants import watch_named
 from .finalizer import has_finalizer
 from .kinds import resource_kind
 from .kube import OWNED_SECRET_SELECTOR
@@ -198,6 +201,7 @@ def setup_controllers(manager: Manager, options: ControllerOptions) -> Controlle
             ),
         )
         _watch_own_kind(controller, informer)
+        watch_named(controller, kind, informers)  # clients: the users/clients policies name
         controller.watches(referenced, _lookup(informer, BY_SECRET))
         if wiring.parent is not None:
             # The parent's changes (its status too: Ready, realmId) requeue the children.

@@ -53,7 +53,7 @@ from .context import Context
 from .group_membership import group_changes
 from .kinds import resource_kind
 from .ownership import Claimant, Ownership, claim
-from .parents import RealmParent, realm_missing, realm_parent
+from .parents import RealmParent, realm_missing, realm_parent, require_realm_reconciled
 from .plan import Change, Plan, Verb
 from .role_mappings import plan_mappings, user_subject
 from .roles import RoleResolver
@@ -191,6 +191,11 @@ class UserReconciler(KindReconciler[KeycloakUser, RealmParent, ObservedUser]):
         user = observed.user
         if user is None:
             if manage:
+                require_realm_reconciled(
+                    parents.realm,
+                    "the user",
+                    "which gives it the realm's default groups, roles and required actions",
+                )
                 plan.add(
                     "user", Verb.CREATE, lambda: self._create(cr, parents, observed), reobserve=True
                 )

@@ -448,8 +448,11 @@ class KeycloakClientSpec(ManagedObjectSpec):
         default=None,
         max_length=MAX_LIST,
         description=(
-            "Client scopes always included in tokens. Unset: the realm's defaults, not "
-            "managed. Authoritative: when set, default scopes not listed are detached."
+            "Client scopes always included in tokens. Unset: not managed; the client keeps "
+            "the realm's default scopes as they were when the client was created (the "
+            "controller creates it after its KeycloakRealm has been reconciled); later "
+            "changes to the realm's defaults do not reach existing clients, as in Keycloak. "
+            "Authoritative: when set, default scopes not listed are detached."
         ),
         json_schema_extra=_list_set(),
     )
@@ -457,8 +460,10 @@ class KeycloakClientSpec(ManagedObjectSpec):
         default=None,
         max_length=MAX_LIST,
         description=(
-            "Client scopes included on request. Unset: the realm's defaults, not managed. "
-            "Authoritative: when set, optional scopes not listed are detached."
+            "Client scopes included on request. Unset: not managed; the realm's optional "
+            "scopes at the client's creation (later changes to the realm's do not reach "
+            "existing clients, as in Keycloak). Authoritative: when set, optional scopes "
+            "not listed are detached."
         ),
         json_schema_extra=_list_set(),
     )

@@ -245,7 +245,9 @@ class KeycloakUserSpec(ManagedObjectSpec):
         description=(
             "Groups the user is a direct member of, by path, e.g. /engineering/backend. The "
             "groups must exist. Authoritative: memberships not listed are removed. Unset: not "
-            "managed."
+            "managed; the user keeps the realm's default groups as they were when the "
+            "controller created it (after its KeycloakRealm had been reconciled), as in "
+            "Keycloak."
         ),
         json_schema_extra=list_set(),
     )

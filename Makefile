@@ -45,13 +45,13 @@ typecheck: venv ## mypy (strict)
 unit: venv provision ## Unit tests (pure logic)
 	$(VENV)/bin/pytest tests/unit -n $(PYTEST_WORKERS) -q
 
-integration: venv provision ## Integration and multi-version tests against the real components
-	$(VENV)/bin/pytest tests/integration -n $(PYTEST_WORKERS) -q
+# The fuzzed specs run in the same session, so they share its Keycloaks (docs/testing.md).
+integration: venv provision ## Integration, multi-version and fuzzed-spec tests against the real components
+	$(VENV)/bin/pytest tests/integration tests/fuzz -n $(PYTEST_WORKERS) -q
 
 test: venv provision lint typecheck unit integration ## Everything CI runs
 
-# Not in `make test` yet: two of the four kinds do not pass (docs/testing.md).
-fuzz: venv provision ## Schema-driven fuzzed specs per kind against the real components
+fuzz: venv provision ## Only the schema-driven fuzzed specs (part of make integration)
 	$(VENV)/bin/pytest tests/fuzz -n $(PYTEST_WORKERS) -q
 
 dev: venv provision ## Local control plane + Keycloak + the controller, with the samples applied

@@ -17,6 +17,7 @@ rotation, labels and annotations changed and removed.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -66,6 +67,10 @@ def secret_value(kube: Kube, ns: str, name: str) -> str | None:
 
 def secret_object(kube: Kube, ns: str, name: str) -> k8s.V1Secret:
     return kube.core.read_namespaced_secret(name, ns)
+
+
+def utc_now_rfc3339() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def credentials_status(kube: Kube, ns: str, name: str) -> dict[str, Any]:
@@ -119,6 +124,9 @@ def test_rotation_on_request(
         assert first["lastRotationTime"].endswith("Z")
         assert "previousSecretExpiryTime" not in first
 
+        # lastRotationTime has whole seconds: let the clock leave the first one, or a
+        # rotation within the same second would be indistinguishable from none.
+        wait_until(lambda: utc_now_rfc3339() > first["lastRotationTime"], 5, "a new second")
         request_rotation(kube, ns, "svc", "2026-12-01-a")
         wait_until(rotated_from(kube, ns, "svc-credentials", old), TIMEOUT, "Secret rotated")
         new = secret_value(kube, ns, "svc-credentials")

@@ -263,9 +263,12 @@ def test_a_leader_that_cannot_renew_stops_writing_before_its_lease_can_expire(
         for i in itertools.count():
             if stop_feeding.wait(0.25):
                 return
-            name = f"late-{i:03d}"
-            kube.create("keycloakclients", ns, client_object(name, "realm", name))
-            names.append(name)
+            # A burst each time, more than one worker gets through in 0.25 s, so the
+            # backlog grows however fast this machine reconciles.
+            for j in range(10):
+                name = f"late-{i:03d}-{j}"
+                kube.create("keycloakclients", ns, client_object(name, "realm", name))
+                names.append(name)
 
     feeder = threading.Thread(target=feed, daemon=True)
     feeder.start()

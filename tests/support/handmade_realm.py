@@ -322,6 +322,9 @@ def build_realm(admin: KeycloakAdmin, name: str, ldap: LdapEndpoint) -> None:
             }
         ),
     )
+    # The sections come before the user: Keycloak gives a new user the realm's default
+    # required actions, and the copy's users are created after its realm is reconciled.
+    build_sections(admin, name)
     user = admin.users.create(
         name,
         UserRepresentation.model_validate(
@@ -329,10 +332,10 @@ def build_realm(admin: KeycloakAdmin, name: str, ldap: LdapEndpoint) -> None:
         ),
     )
     admin.users.join_group(name, user, backend)
-
-    # --- comparison ------------------------------------------------------------------
-    build_sections(admin, name)
     build_more_clients(admin, name)
+
+
+# --- comparison ------------------------------------------------------------------
 
 
 def _clean(value: Any, realm: str) -> Any:

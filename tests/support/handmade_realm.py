@@ -430,7 +430,9 @@ def snapshot(admin: KeycloakAdmin, realm: str, users: bool = True) -> dict[str, 
     if users:
         out["users"] = {
             u.username: {
-                **dump(u),
+                # Not requiredActions: Keycloak adds the realm's default actions to a user
+                # when it is created, so they follow creation order, not the export.
+                **{k: v for k, v in dump(u).items() if k != "requiredActions"},
                 "groups": sorted(g.path or "" for g in admin.users.iter_groups(realm, u.id or "")),
             }
             for u in admin.users.iter_all(realm)

@@ -48,7 +48,7 @@ from .objects import ResourceKind
 from .ratelimit import RateLimiter
 from .reconcile import Reconciler, Request, Result
 from .server import ProbeServer
-from .transform import Transform, strip_bulky_metadata
+from .transform import Transform, compact_for_cache
 
 log = get_logger(__name__)
 
@@ -66,7 +66,7 @@ class ManagerOptions:
     # process-wide registry, where libraries (the Keycloak client) register.
     extra_metrics_registries: tuple[CollectorRegistry, ...] = (REGISTRY,)
     # Applied to every object before an informer caches it (None keeps objects whole).
-    cache_transform: Transform | None = strip_bulky_metadata
+    cache_transform: Transform | None = compact_for_cache
     # Sent on every API request; the apiserver also names this writer's
     # managedFields entries after it (the client's default is "OpenAPI-Generator").
     user_agent: str | None = None

@@ -217,10 +217,11 @@ def run(args: argparse.Namespace) -> int:
     from keycloak_controller.controllers.reporting import Timing
     from keycloak_controller.controllers.setup import ControllerOptions, setup_controllers
     from keycloak_controller.runtime.leaderelection import LeaderElectionConfig
-    from keycloak_controller.runtime.malloc import limit_malloc_arenas
+    from keycloak_controller.runtime.malloc import limit_malloc_arenas, start_heap_trimmer
     from keycloak_controller.runtime.manager import Manager, ManagerOptions
 
     limit_malloc_arenas()  # before any thread starts: see runtime/malloc.py
+    start_heap_trimmer()
     configure_logging(args.log_level, args.log_format)
     configuration = k8s.Configuration()
     in_cluster = False

@@ -97,6 +97,15 @@ def conditions_of(obj: KubeObject) -> list[Condition]:
     return [Condition.from_json(c) for c in obj.get("status", "conditions") or ()]
 
 
+def without_nulls(value: Any) -> Any:
+    """`value` with every null object member removed, as the apiserver stores it."""
+    if isinstance(value, Mapping):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
+
+
 def merge_patch(current: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
     """The JSON merge patch (RFC 7386) that turns `current` into `desired`.
 
@@ -131,12 +140,13 @@ class StatusWriter:
         """The object's status with conditions/fields applied and generations stamped."""
         status: dict[str, Any] = copy.deepcopy(dict(obj.get("status") or {}))
         for key, value in (fields or {}).items():
-            # None means "absent": the apiserver prunes nulls, so keeping a None here
-            # would make every later comparison differ and rewrite the status forever.
+            # None means "absent", at any depth: the apiserver prunes nulls, so keeping
+            # a None here would make every later comparison differ and rewrite the
+            # status forever (credentials.nextRotationTime did, once per resync).
             if value is None:
                 status.pop(key, None)
             else:
-                status[key] = value
+                status[key] = without_nulls(value)
         current = conditions_of(obj)
         now = self.clock.now()
         for type_ in remove:

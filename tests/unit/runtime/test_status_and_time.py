@@ -163,6 +163,24 @@ def test_status_writer_deletes_fields_set_to_none_and_then_rests() -> None:
     assert len(api.calls) == 1
 
 
+def test_status_writer_treats_nested_nones_as_absent_too() -> None:
+    # The apiserver prunes nulls inside objects as well: a nested None compared as a
+    # value would rewrite an in-sync status on every reconcile.
+    ready = [Condition("Ready", "True", "Succeeded")]
+    api = RecordingApi(widget())
+    writer = StatusWriter(api, WIDGETS, clock=FakeClock())  # type: ignore[arg-type]
+    rotating = {"credentials": {"lastRotationTime": "t1", "nextRotationTime": "t2"}}
+    first = writer.update(widget(), ready, rotating)
+    assert first is not None
+    settled = {"credentials": {"lastRotationTime": "t1", "nextRotationTime": None}}
+    second = writer.update(first, ready, settled)
+    assert second is not None  # the nested key is deleted on the server
+    assert api.calls[-1][2]["status"]["credentials"] == {"nextRotationTime": None}
+    assert second.raw["status"]["credentials"] == {"lastRotationTime": "t1"}
+    assert writer.update(second, ready, settled) is None
+    assert len(api.calls) == 2
+
+
 def test_status_writer_skips_unchanged_status() -> None:
     api = RecordingApi(widget())
     clock = FakeClock()

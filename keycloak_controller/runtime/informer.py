@@ -288,12 +288,11 @@ class _Reflector:
                 inf._stop.wait(delay)
 
     def _list_and_replace(self, rv: str) -> None:
-        items, list_rv = self._paged_list(rv)
+        objects, list_rv = self._paged_list(rv)
         inf = self.informer
         initial = not self.synced.is_set()  # this reflector's first list
         seen: set[str] = set()
-        for raw in items:
-            obj = inf._wrap(raw)
+        for obj in objects:
             seen.add(obj.key)
             old = inf.indexer.upsert(obj)
             inf._dispatch_upsert(old, obj, is_initial_list=initial)
@@ -304,13 +303,17 @@ class _Reflector:
                     inf._dispatch_delete(gone)
         self.resource_version = list_rv
 
-    def _paged_list(self, rv: str) -> tuple[list[JSON], str]:
+    def _paged_list(self, rv: str) -> tuple[list[KubeObject], str]:
+        """Every page, each transformed as it arrives: holding the raw pages until
+        the last one came in kept every object's managedFields in memory at once
+        (a restart with 10,000 cached objects peaked tens of MB above its steady
+        state, and glibc keeps a peak resident)."""
         api = self.informer.api
         query: dict[str, Any] = {**self._selectors(), "limit": self.informer.page_size}
         if rv:
             query["resourceVersion"] = rv
             query["resourceVersionMatch"] = "NotOlderThan"
-        items: list[JSON] = []
+        objects: list[KubeObject] = []
         while True:
             try:
                 page = api.get(self._path, **query)
@@ -319,27 +322,27 @@ class _Reflector:
                     # The continue token expired mid-list: client-go falls back to a full list.
                     return self._full_list()
                 raise
-            kind = self.informer.kind
-            for item in page.get("items") or ():
-                # List items carry no apiVersion/kind; give handlers the same shape as watch.
-                item.setdefault("apiVersion", kind.api_version)
-                item.setdefault("kind", kind.kind)
-                items.append(item)
+            objects.extend(self._page_objects(page))
             meta = page.get("metadata") or {}
             token = meta.get("continue")
             if not token:
-                return items, str(meta.get("resourceVersion", ""))
+                return objects, str(meta.get("resourceVersion", ""))
             query = {**self._selectors(), "limit": self.informer.page_size, "continue": token}
 
-    def _full_list(self) -> tuple[list[JSON], str]:
+    def _full_list(self) -> tuple[list[KubeObject], str]:
         page = self.informer.api.get(self._path, **self._selectors())
+        objects = self._page_objects(page)
+        return objects, str((page.get("metadata") or {}).get("resourceVersion", ""))
+
+    def _page_objects(self, page: JSON) -> list[KubeObject]:
         kind = self.informer.kind
-        items: list[JSON] = []
+        objects: list[KubeObject] = []
         for item in page.get("items") or ():
+            # List items carry no apiVersion/kind; give handlers the same shape as watch.
             item.setdefault("apiVersion", kind.api_version)
             item.setdefault("kind", kind.kind)
-            items.append(item)
-        return items, str((page.get("metadata") or {}).get("resourceVersion", ""))
+            objects.append(self.informer._wrap(item))
+        return objects
 
     def _watch(self) -> None:
         inf = self.informer

@@ -36,8 +36,7 @@ from keycloak_controller.keycloak.models import (
 from keycloak_controller.keycloak.resources.client_cache import CachedClient
 from keycloak_controller.keycloak.secrets import Secret
 from keycloak_controller.runtime.objects import KubeObject, object_key
-from keycloak_controller.runtime.reconcile import Request, Result, reconcile_priority
-from keycloak_controller.runtime.workqueue import NORMAL_PRIORITY
+from keycloak_controller.runtime.reconcile import Request, Result
 
 from . import client_credentials as credentials
 from . import client_plan as model
@@ -69,16 +68,6 @@ from .reasons import Problem
 from .role_mappings import plan_mappings, user_subject
 from .roles import ObservedRoles, RoleResolver, observe_roles, plan_roles
 from .skeleton import KindReconciler, observing, owner_of
-
-# How long an edit (a normal-priority reconcile) waits for its realm's client list
-# when another reconcile is already reading it, before reading just its own client:
-# a realm of a thousand clients takes seconds to list, which is fine for a resync
-# wave that shares the list, not for an edit that would wait behind it.
-EDIT_LIST_WAIT = 0.25
-
-
-def _list_wait() -> float | None:
-    return None if reconcile_priority() < NORMAL_PRIORITY else EDIT_LIST_WAIT
 
 
 @dataclass
@@ -130,7 +119,7 @@ class ClientReconciler(KindReconciler[KeycloakClient, RealmParent, ObservedClien
         spec = cr.spec
         view = self.ctx.client_cache.client(parents.admin, parents.name, spec.client_id)
         try:
-            client = view.find(list_wait=_list_wait())
+            client = view.find()
         except kc_errors.NotFound:
             raise realm_missing(parents.name) from None
         byo = None

@@ -38,7 +38,7 @@ from .kubeapi import ApiException, status_reason
 from .logging import get_logger, reconcile_context
 from .metrics import Metrics
 from .ratelimit import RateLimiter
-from .reconcile import Reconciler, Request, Result, TerminalError, reconciling_at
+from .reconcile import Reconciler, Request, Result, TerminalError
 from .workqueue import LOW_PRIORITY, NORMAL_PRIORITY, RateLimitingQueue
 
 log = get_logger(__name__)
@@ -153,7 +153,7 @@ class Controller:
         started = time.monotonic()
         reconcile_id = str(uuid.uuid4())
         try:
-            with reconcile_context(name, request.key, reconcile_id), reconciling_at(priority):
+            with reconcile_context(name, request.key, reconcile_id):
                 self._reconcile_and_requeue(request, priority)
         finally:
             self.metrics.reconcile_time_seconds.labels(controller=name).observe(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -49,23 +46,3 @@ class TerminalError(Exception):
 
 class Reconciler(Protocol):
     def reconcile(self, request: Request) -> Result: ...
-
-
-# The work-queue priority the running reconcile was queued at (see `workqueue`).
-# Reconcilers may spend a little more to finish an edit (normal priority) sooner
-# than a resync (low): read one object instead of waiting for a shared list.
-_priority: ContextVar[int] = ContextVar("reconcile_priority", default=0)
-
-
-def reconcile_priority() -> int:
-    """The priority of the reconcile running in this context (0, normal, outside one)."""
-    return _priority.get()
-
-
-@contextmanager
-def reconciling_at(priority: int) -> Iterator[None]:
-    token = _priority.set(priority)
-    try:
-        yield
-    finally:
-        _priority.reset(token)

@@ -95,22 +95,9 @@ class ClientCache:
 
     # --- lookups ------------------------------------------------------------------------
 
-    def find(
-        self,
-        admin: KeycloakAdmin,
-        realm: str,
-        client_id: str,
-        *,
-        list_wait: float | None = None,
-    ) -> ClientRepresentation | None:
-        """The client whose clientId is `client_id` (None: absent), cached or read.
-
-        A lookup that finds its realm's list in flight waits for it: one list serves
-        the whole wave. `list_wait` bounds that wait (None: the read timeout). After
-        it, the lookup reads just its own client, so an edit made while a realm of
-        thousands of clients is being listed is not held up by the list."""
+    def find(self, admin: KeycloakAdmin, realm: str, client_id: str) -> ClientRepresentation | None:
+        """The client whose clientId is `client_id` (None: absent), cached or read."""
         key = (self.scope(admin), realm)
-        wait_limit = admin.transport.settings.read_timeout + 5 if list_wait is None else list_wait
         while True:
             now = self.clock()
             waiting: threading.Event | None = None
@@ -135,9 +122,8 @@ class ClientCache:
             if found:
                 return _unpack(packed)  # outside the lock: validation is the costly part
             if waiting is not None:
-                if waiting.wait(wait_limit) or list_wait is None:
-                    continue
-                return self._single(admin, key, client_id)
+                waiting.wait(admin.transport.settings.read_timeout + 5)
+                continue
             if list_now:
                 return self._list(admin, key, state, client_id)
             return self._single(admin, key, client_id)
@@ -278,10 +264,9 @@ class CachedClient:
 
     # --- reads ----------------------------------------------------------------------------
 
-    def find(self, *, list_wait: float | None = None) -> ClientRepresentation | None:
-        """Cached (up to `max_age` old): good for deciding whether anything differs.
-        `list_wait`: see `ClientCache.find`."""
-        return self.cache.find(self.admin, self.realm, self.client_id, list_wait=list_wait)
+    def find(self) -> ClientRepresentation | None:
+        """Cached (up to `max_age` old): good for deciding whether anything differs."""
+        return self.cache.find(self.admin, self.realm, self.client_id)
 
     def read(self, uuid: str) -> ClientRepresentation:
         """Fresh from Keycloak, and remembered: the base of a PUT."""

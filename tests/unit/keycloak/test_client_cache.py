@@ -283,38 +283,3 @@ def test_a_list_read_while_a_create_is_in_flight_does_not_hide_the_created_clien
     assert view.find() is None
     view.create(FakeClients.rep("new"))
     assert view.find() == FakeClients.rep("new")  # read again, not the list
-
-
-def test_a_bounded_lookup_reads_its_own_client_when_the_list_takes_too_long() -> None:
-    cache, clients, admin, _ = setup()
-    cache.find(admin, "a", "c0")
-    clients.list_gate = threading.Event()
-    lister = threading.Thread(target=cache.find, args=(admin, "a", "c1"))
-    lister.start()
-    deadline = time.monotonic() + 5
-    while not clients.lists and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert clients.lists == ["a"]  # the list is in flight, held at the gate
-    # An urgent lookup does not wait for the whole realm's list.
-    assert cache.find(admin, "a", "c5", list_wait=0.05) == FakeClients.rep("c5")
-    assert clients.finds == [("a", "c0"), ("a", "c5")]
-    clients.list_gate.set()
-    lister.join(5)
-    # Once the list is in, lookups hit it again, bounded or not.
-    assert cache.find(admin, "a", "c6", list_wait=0.05) == FakeClients.rep("c6")
-    assert clients.finds == [("a", "c0"), ("a", "c5")] and clients.lists == ["a"]
-
-
-def test_a_bounded_lookup_still_uses_a_list_that_arrives_in_time() -> None:
-    cache, clients, admin, _ = setup()
-    cache.find(admin, "a", "c0")
-    clients.list_gate = threading.Event()
-    lister = threading.Thread(target=cache.find, args=(admin, "a", "c1"))
-    lister.start()
-    deadline = time.monotonic() + 5
-    while not clients.lists and time.monotonic() < deadline:
-        time.sleep(0.01)
-    threading.Timer(0.05, clients.list_gate.set).start()
-    assert cache.find(admin, "a", "c7", list_wait=5.0) == FakeClients.rep("c7")
-    lister.join(5)
-    assert clients.finds == [("a", "c0")] and clients.lists == ["a"]

@@ -9,8 +9,7 @@ import pytest
 
 from keycloak_controller.runtime.controller import Controller
 from keycloak_controller.runtime.metrics import Metrics
-from keycloak_controller.runtime.reconcile import Request, Result, TerminalError, reconcile_priority
-from keycloak_controller.runtime.workqueue import LOW_PRIORITY, NORMAL_PRIORITY
+from keycloak_controller.runtime.reconcile import Request, Result, TerminalError
 
 REQ = Request("ns", "obj")
 
@@ -187,17 +186,3 @@ def test_stop_finishes_in_flight_work_and_drops_the_backlog() -> None:
     release.set()
     stopper.join(30)
     assert seen == ["first", "stopped=True"]
-
-
-def test_a_reconcile_can_read_the_priority_it_was_queued_at() -> None:
-    seen: list[int] = []
-
-    def record(_: Request) -> Result:
-        seen.append(reconcile_priority())
-        return Result()
-
-    controller = Controller("test", ScriptedReconciler(record), metrics=Metrics())
-    controller.process(REQ, LOW_PRIORITY)
-    controller.process(REQ, NORMAL_PRIORITY)
-    assert seen == [LOW_PRIORITY, NORMAL_PRIORITY]
-    assert reconcile_priority() == NORMAL_PRIORITY  # outside a reconcile: the default

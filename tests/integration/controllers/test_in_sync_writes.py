@@ -41,6 +41,10 @@ def reconciles(manager: Manager, controller: str) -> float:
     )
 
 
+def ready(kube: Kube, ns: str, name: str) -> Callable[[], bool]:
+    return lambda: kube.is_ready("keycloakclients", ns, name)
+
+
 def test_in_sync_clients_and_their_realm_write_nothing_on_resync(
     crds: ControlPlaneEndpoint,
     unique_name: Callable[[str], str],
@@ -61,7 +65,7 @@ def test_in_sync_clients_and_their_realm_write_nothing_on_resync(
 
     with running_controllers(crds, [ns], resync_period=RESYNC) as manager:
         ready_realm(ns)
-        clients = {
+        clients: dict[str, dict[str, Any]] = {
             "confidential": {"accessType": "Confidential"},
             "public": {"accessType": "Public", "redirectUris": ["https://p.example.com/*"]},
             "service": {"accessType": "Confidential", "flows": {"serviceAccounts": True}},
@@ -69,7 +73,7 @@ def test_in_sync_clients_and_their_realm_write_nothing_on_resync(
         for name, spec in clients.items():
             kube.create("keycloakclients", ns, client_object(name, "realm", name, **spec))
         for name in clients:
-            wait_until(lambda n=name: kube.is_ready("keycloakclients", ns, n), TIMEOUT, name)
+            wait_until(ready(kube, ns, name), TIMEOUT, name)
         wait_idle(manager, TIMEOUT)
 
         monkeypatch.setattr(KubeApi, "request", counting)

@@ -354,7 +354,12 @@ class UserReconciler(KindReconciler[KeycloakUser, RealmParent, ObservedUser]):
         self, cr: KeycloakUser, parents: RealmParent, observed: ObservedUser
     ) -> KeycloakUserStatus:
         user = observed.user
-        self._created.pop(cr.metadata.uid, None)  # status.userId records it from now on
+        if user is not None and cr.status.user_id == user.id:
+            # status.userId records it from now on. Not before: if the status write
+            # that would record it fails (409), the next reconcile must still know
+            # this user is ours (Keycloak 24+ drops the owner attributes the user
+            # profile does not declare, so the stamp cannot tell).
+            self._created.pop(cr.metadata.uid, None)
         password = self._just_set.pop(cr.metadata.uid, None) or cr.status.password
         source = observed.password
         if password is not None and source is not None and source.record.digest == password.digest:
